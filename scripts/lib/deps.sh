@@ -1,0 +1,50 @@
+# shellcheck shell=bash
+# The one list of Debian packages the project needs, and gw_ensure_deps, which installs the
+# missing ones (as root) or prints the exact command to do so. Sourced by scripts/run and
+# scripts/test:   source "$(dirname "$0")/lib/deps.sh"; gw_ensure_deps
+
+# Add a package here (with the reason) when a feature starts needing it; nothing else installs.
+GW_DEBIAN_PACKAGES=(
+  # Toolchain and build.
+  g++ cmake ninja-build ccache ca-certificates
+  # RPC and serialisation: gRPC 1.51, protobuf 3.21 and its compiler plugins.
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  # Libraries: abseil, logging, Boost (Asio/Beast, JSON, URL), SQLite, OpenSSL.
+  libabsl-dev libspdlog-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libsqlite3-dev libssl-dev
+  # gwctl: YAML config files and the command line.
+  libyaml-cpp-dev libcli11-dev
+  # Tests.
+  libgtest-dev libgmock-dev
+  # google/api and google/rpc protos, and grpc-gateway 1.6 for the proto compatibility test.
+  golang-github-gogo-googleapis-dev golang-grpc-gateway
+)
+
+# Prints the packages of GW_DEBIAN_PACKAGES that are not installed, one per line.
+gw_missing_packages() {
+  local installed
+  # dpkg-query skips unknown packages (on stderr); keep only fully installed ones ("ii").
+  installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${GW_DEBIAN_PACKAGES[@]}" \
+                2>/dev/null | awk '$2 == "ii" { print $1 }')
+  local pkg
+  for pkg in "${GW_DEBIAN_PACKAGES[@]}"; do
+    grep -qxF -- "$pkg" <<<"$installed" || echo "$pkg"
+  done
+}
+
+# Installs what is missing when run as root; otherwise prints the command and returns 1.
+gw_ensure_deps() {
+  local -a missing
+  mapfile -t missing < <(gw_missing_packages)
+  ((${#missing[@]} == 0)) && return 0
+  if ((EUID != 0)); then
+    echo "Missing Debian packages: ${missing[*]}" >&2
+    echo "Install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    return 1
+  fi
+  echo "Installing missing Debian packages: ${missing[*]}" >&2
+  # One update per run; apt's lists are often absent on a fresh machine.
+  apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+}
