@@ -1,0 +1,171 @@
+# Checks that the project's protos stay compatible with grpc-gateway 1.6 (Debian's
+# golang-grpc-gateway), so the Admin and Inference APIs can be exposed as REST unchanged, and
+# that the OpenAPI documents committed in docs/api/ match the protos.
+#   cmake -DSOURCE_DIR=<repo> -DOUT_DIR=<dir> -P check_grpc_gateway.cmake   (the ctest)
+#   cmake -DSOURCE_DIR=<repo> -DUPDATE=ON -P check_grpc_gateway.cmake       (scripts/update-openapi)
+# Every problem is a failure, never a skip: a missing generator fails too.
+cmake_minimum_required(VERSION 3.25)
+
+if(NOT SOURCE_DIR)
+  message(FATAL_ERROR "pass -DSOURCE_DIR=<repository root>")
+endif()
+if(NOT GOOGLEAPIS_DIR)
+  set(GOOGLEAPIS_DIR /usr/share/gocode/src/github.com/gogo/googleapis)
+endif()
+if(NOT PROTOBUF_INCLUDE_DIR)
+  set(PROTOBUF_INCLUDE_DIR /usr/include)
+endif()
+set(PROTO_DIR ${SOURCE_DIR}/proto)
+set(DOCS_API_DIR ${SOURCE_DIR}/docs/api)
+if(UPDATE)
+  execute_process(COMMAND mktemp -d OUTPUT_VARIABLE OUT_DIR OUTPUT_STRIP_TRAILING_WHITESPACE
+                  COMMAND_ERROR_IS_FATAL ANY)
+elseif(NOT OUT_DIR)
+  message(FATAL_ERROR "pass -DOUT_DIR=<directory for the generated files>")
+endif()
+
+set(failures "")
+macro(fail text)
+  string(APPEND failures "  - ${text}\n")
+endmacro()
+
+find_program(PROTOC protoc)
+find_program(GRPC_GATEWAY_PLUGIN protoc-gen-grpc-gateway)
+find_program(SWAGGER_PLUGIN protoc-gen-swagger)
+if(NOT PROTOC OR NOT GRPC_GATEWAY_PLUGIN OR NOT SWAGGER_PLUGIN)
+  message(FATAL_ERROR "protoc, protoc-gen-grpc-gateway or protoc-gen-swagger not found; install "
+                      "protobuf-compiler and golang-grpc-gateway (scripts/test does)")
+endif()
+if(NOT EXISTS ${GOOGLEAPIS_DIR}/google/api/annotations.proto)
+  message(FATAL_ERROR "google/api/annotations.proto not found under ${GOOGLEAPIS_DIR}; install "
+                      "golang-github-gogo-googleapis-dev")
+endif()
+
+# The proto text without // comments, so that words in comments count for nothing.
+function(read_proto_code path out_var)
+  file(STRINGS ${path} lines)
+  set(code "")
+  foreach(line IN LISTS lines)
+    string(REGEX REPLACE "//.*$" "" line "${line}")
+    string(APPEND code "${line}\n")
+  endforeach()
+  set(${out_var} "${code}" PARENT_SCOPE)
+endfunction()
+
+function(count_matches regex text out_var)
+  string(REGEX MATCHALL "${regex}" matches "${text}")
+  list(LENGTH matches count)
+  set(${out_var} ${count} PARENT_SCOPE)
+endfunction()
+
+file(GLOB_RECURSE all_protos RELATIVE ${PROTO_DIR} ${PROTO_DIR}/*.proto)
+list(SORT all_protos)
+set(annotated_protos "")
+foreach(proto IN LISTS all_protos)
+  read_proto_code(${PROTO_DIR}/${proto} code)
+  # grpc-gateway 1.6 aborts on proto3 `optional`; wrapper types or field masks express presence.
+  if(code MATCHES "(^|[\n;{ \t])optional[ \t]+[A-Za-z_.]")
+    fail("${proto} uses proto3 `optional`, which grpc-gateway 1.6 rejects; use a wrapper type")
+  endif()
+  if(code MATCHES "import[ \t]+\"google/api/annotations.proto\"")
+    list(APPEND annotated_protos ${proto})
+  endif()
+endforeach()
+if(NOT annotated_protos)
+  fail("no proto under proto/ imports google/api/annotations.proto")
+endif()
+
+file(REMOVE_RECURSE ${OUT_DIR})
+file(MAKE_DIRECTORY ${OUT_DIR})
+set(refresh_command "scripts/update-openapi")
+
+foreach(proto IN LISTS annotated_protos)
+  get_filename_component(stem ${proto} NAME_WE)
+  set(work_dir ${OUT_DIR}/.work-${stem})
+  file(REMOVE_RECURSE ${work_dir})
+  file(MAKE_DIRECTORY ${work_dir})
+  # One protoc run per file: grpc-gateway refuses files of different Go packages in one run.
+  set(command ${PROTOC} -I ${PROTO_DIR} -I ${GOOGLEAPIS_DIR} -I ${PROTOBUF_INCLUDE_DIR}
+      --plugin=protoc-gen-grpc-gateway=${GRPC_GATEWAY_PLUGIN}
+      --plugin=protoc-gen-swagger=${SWAGGER_PLUGIN}
+      --grpc-gateway_out=logtostderr=true:${work_dir}
+      --swagger_out=logtostderr=true:${work_dir} ${PROTO_DIR}/${proto})
+  execute_process(COMMAND ${command} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  string(REPLACE ";" " " command_text "${command}")
+  if(NOT rc EQUAL 0)
+    fail("grpc-gateway rejected ${proto} (exit ${rc}):\n      ${command_text}\n${out}${err}")
+    continue()
+  endif()
+  string(REGEX REPLACE "\\.proto$" "" proto_stem ${proto})
+  set(generated ${work_dir}/${proto_stem}.swagger.json)
+  if(NOT EXISTS ${work_dir}/${proto_stem}.pb.gw.go OR NOT EXISTS ${generated})
+    fail("grpc-gateway wrote no gateway code or no OpenAPI document for ${proto}")
+    continue()
+  endif()
+
+  # Two RPCs on the same method and path generate "successfully", but the OpenAPI document
+  # keeps only one of them: every HTTP rule must show up as its own operation.
+  read_proto_code(${PROTO_DIR}/${proto} code)
+  count_matches("(^|[ \t\n{;])(get|put|post|delete|patch)[ \t]*:[ \t]*\"" "${code}" rule_count)
+  count_matches("(^|[ \t\n{;])rpc[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t]*\\(" "${code}" rpc_count)
+  file(READ ${generated} swagger)
+  string(JSON path_count LENGTH "${swagger}" paths)
+  set(operation_count 0)
+  if(path_count GREATER 0)
+    math(EXPR last_path "${path_count} - 1")
+    foreach(i RANGE ${last_path})
+      string(JSON path MEMBER "${swagger}" paths ${i})
+      foreach(method get put post delete patch)
+        string(JSON operation ERROR_VARIABLE missing GET "${swagger}" paths "${path}" ${method})
+        if(NOT missing)
+          math(EXPR operation_count "${operation_count} + 1")
+        endif()
+      endforeach()
+    endforeach()
+  endif()
+  if(NOT operation_count EQUAL rule_count)
+    fail("${proto}: ${rule_count} HTTP rules but ${operation_count} OpenAPI operations; two \
+RPCs share a method and path, so one of them is unreachable over REST")
+  endif()
+  if(rule_count LESS rpc_count)
+    fail("${proto}: ${rpc_count} RPCs but only ${rule_count} HTTP rules; annotate every RPC \
+with google.api.http")
+  endif()
+
+  set(committed ${DOCS_API_DIR}/${stem}.swagger.json)
+  if(UPDATE)
+    file(COPY_FILE ${generated} ${committed})
+    message(STATUS "wrote docs/api/${stem}.swagger.json")
+  else()
+    file(COPY_FILE ${generated} ${OUT_DIR}/${stem}.swagger.json)
+    execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${generated} ${committed}
+                    RESULT_VARIABLE differs)
+    if(NOT differs EQUAL 0)
+      find_program(DIFF diff)
+      set(diff_text "")
+      if(DIFF AND EXISTS ${committed})
+        execute_process(COMMAND ${DIFF} -u --label docs/api/${stem}.swagger.json --label generated
+                        ${committed} ${generated} OUTPUT_VARIABLE diff_text)
+        string(SUBSTRING "${diff_text}" 0 4000 diff_text)
+      endif()
+      fail("docs/api/${stem}.swagger.json is missing or out of date with ${proto}; refresh it \
+from the repository root with: ${refresh_command}\n${diff_text}")
+    endif()
+  endif()
+  file(REMOVE_RECURSE ${work_dir})
+endforeach()
+
+if(UPDATE)
+  file(REMOVE_RECURSE ${OUT_DIR})
+endif()
+if(failures)
+  # NOTICE prints verbatim; FATAL_ERROR would re-wrap the diff and the command lines.
+  message(NOTICE "grpc-gateway compatibility check failed:\n${failures}")
+  message(FATAL_ERROR "grpc-gateway compatibility check failed (details above)")
+endif()
+list(JOIN annotated_protos ", " checked)
+if(UPDATE)
+  message(STATUS "grpc-gateway 1.6 accepts ${checked}")
+else()
+  message(STATUS "grpc-gateway 1.6 accepts ${checked}; OpenAPI documents match docs/api/")
+endif()
