@@ -1,0 +1,165 @@
+#include "data_plane/config/discovery_client.h"
+
+#include <algorithm>
+#include <random>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/feature_level.h"
+#include "google/rpc/status.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+#include "spdlog/spdlog.h"
+
+namespace gw::dp {
+namespace disc = gateway::discovery::v1;
+namespace {
+
+int ToMillis(absl::Duration d) { return static_cast<int>(absl::ToInt64Milliseconds(d)); }
+
+std::shared_ptr<grpc::Channel> MakeChannel(const DiscoveryClientOptions& options) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  // The channel's own reconnect backoff otherwise grows to 120 s, hiding the control plane long
+  // after it is back.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, ToMillis(options.initial_backoff));
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, std::max(ToMillis(options.initial_backoff), 1000));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, ToMillis(options.max_backoff));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, ToMillis(options.keepalive_time));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ToMillis(options.keepalive_timeout));
+  // The config stream is quiet between admin writes; keep pinging through the silence.
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  return grpc::CreateCustomChannel(options.control_plane, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+DiscoveryClient::DiscoveryClient(DiscoveryClientOptions options, SnapshotApplier* applier,
+                                 BudgetStateSlot* budget_state)
+    : options_(std::move(options)),
+      applier_(applier),
+      budget_state_(budget_state),
+      stub_(disc::ConfigDiscovery::NewStub(MakeChannel(options_))) {}
+
+DiscoveryClient::~DiscoveryClient() { Stop(); }
+
+void DiscoveryClient::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void DiscoveryClient::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    if (active_context_ != nullptr) active_context_->TryCancel();
+  }
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void DiscoveryClient::Run() {
+  std::mt19937_64 random(std::random_device{}());
+  absl::Duration backoff = options_.initial_backoff;
+  while (true) {
+    if (RunStream()) backoff = options_.initial_backoff;
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    const absl::Duration delay = backoff * jitter(random);
+    backoff = std::min(backoff * 2, options_.max_backoff);
+    if (!SleepUnlessStopped(delay)) return;
+  }
+}
+
+bool DiscoveryClient::RunStream() {
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.worker_token));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return false;
+    active_context_ = &context;
+  }
+  std::unique_ptr<grpc::ClientReaderWriter<disc::ConfigRequest, disc::ConfigResponse>> stream =
+      stub_->StreamConfig(&context);
+
+  disc::ConfigRequest subscribe;
+  disc::Node* node = subscribe.mutable_node();
+  node->set_id(options_.worker_id);
+  node->set_address(options_.node_address);
+  node->set_feature_level(kWorkerFeatureLevel);
+  node->set_build_version(options_.build_version);
+  subscribe.set_version_info(applier_->store().version());
+
+  bool answered = false;
+  if (stream->Write(subscribe)) {
+    disc::ConfigResponse response;
+    while (stream->Read(&response)) {
+      if (!answered) {
+        answered = true;
+        connected_.store(true, std::memory_order_release);
+        spdlog::info("config stream to {} open as worker {} (last applied version {})",
+                     options_.control_plane, options_.worker_id, subscribe.version_info());
+      }
+      if (response.has_budget_state()) {
+        HandleBudgetState(response);
+      } else if (response.has_snapshot()) {
+        const disc::ConfigRequest reply = HandleSnapshot(response);
+        const bool acked = stream->Write(reply);
+        // After the ACK: persisting costs fsyncs, and the snapshot already serves. A crash
+        // before the write merely restarts the worker from the previous snapshot.
+        if (!reply.has_error_detail()) PersistApplied(response);
+        if (!acked) break;
+      }
+    }
+  }
+  connected_.store(false, std::memory_order_release);
+  const grpc::Status status = stream->Finish();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_context_ = nullptr;
+    if (stopping_) return answered;
+  }
+  spdlog::warn("config stream to {} ended: {} ({}); reconnecting", options_.control_plane,
+               static_cast<int>(status.error_code()), status.error_message());
+  return answered;
+}
+
+disc::ConfigRequest DiscoveryClient::HandleSnapshot(const disc::ConfigResponse& response) {
+  disc::ConfigRequest reply;
+  reply.set_response_nonce(response.nonce());
+  absl::StatusOr<int64_t> applied = applier_->Apply(response.snapshot());
+  if (!applied.ok()) {
+    spdlog::warn("NACK config version {}: {}; keeping version {}", response.version_info(),
+                 applied.status().ToString(), applier_->store().version());
+    reply.set_version_info(applier_->store().version());
+    google::rpc::Status* detail = reply.mutable_error_detail();
+    detail->set_code(static_cast<int32_t>(applied.status().code()));
+    detail->set_message(std::string(applied.status().message()));
+    return reply;
+  }
+  reply.set_version_info(*applied);
+  return reply;
+}
+
+void DiscoveryClient::PersistApplied(const disc::ConfigResponse& response) {
+  if (absl::Status persisted = applier_->Persist(response.snapshot()); !persisted.ok()) {
+    spdlog::warn("config version {} applied but not persisted: {}", response.version_info(),
+                 persisted.ToString());
+  }
+}
+
+void DiscoveryClient::HandleBudgetState(const disc::ConfigResponse& response) {
+  gateway::config::v1::BudgetState state;
+  if (!state.ParseFromString(response.budget_state())) {
+    spdlog::warn("ignoring budget state that does not parse");
+    return;
+  }
+  budget_state_->Offer(std::move(state));
+}
+
+bool DiscoveryClient::SleepUnlessStopped(absl::Duration delay) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return !stop_cv_.wait_for(lock, absl::ToChronoNanoseconds(delay), [this] { return stopping_; });
+}
+
+}  // namespace gw::dp
