@@ -1,0 +1,76 @@
+#include "control_plane/control_plane.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/grpc.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace gw::cp {
+namespace {
+
+// "127.0.0.1:0" bound to 54321 -> "127.0.0.1:54321"; also "[::1]:0".
+absl::StatusOr<std::string> WithPort(const std::string& listen_address, int port) {
+  const size_t colon = listen_address.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("listen address '", listen_address,
+                                                   "' is not host:port, e.g. 127.0.0.1:7070"));
+  }
+  return absl::StrCat(listen_address.substr(0, colon + 1), port);
+}
+
+}  // namespace
+
+ControlPlane::ControlPlane(std::unique_ptr<ConfigStore> store, const ControlPlaneOptions& options)
+    : store_(std::move(store)), auth_(options.admin_token, options.worker_token) {}
+
+absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Start(
+    const ControlPlaneOptions& options) {
+  if (absl::Status address = WithPort(options.listen_address, 0).status(); !address.ok()) {
+    return address;
+  }
+  absl::StatusOr<std::unique_ptr<ConfigStore>> store = ConfigStore::Open(options.db_path);
+  if (!store.ok()) return store.status();
+  std::unique_ptr<ControlPlane> cp(new ControlPlane(*std::move(store), options));
+
+  // Services. Each new service is one member, one construction here and one RegisterService.
+  cp->admin_ = std::make_unique<AdminService>(
+      *cp->store_, cp->auth_, [] { return std::vector<gateway::admin::v1::WorkerStatus>{}; });
+
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &bound_port);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  // Workers keep their config streams alive with pings; permit them instead of answering with
+  // GOAWAY too_many_pings.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  builder.RegisterService(cp->admin_.get());
+  cp->server_ = builder.BuildAndStart();
+  if (cp->server_ == nullptr || bound_port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
+                                               " (address in use or not available)"));
+  }
+  absl::StatusOr<std::string> address = WithPort(options.listen_address, bound_port);
+  if (!address.ok()) return address.status();
+  cp->address_ = *std::move(address);
+  return cp;
+}
+
+ControlPlane::~ControlPlane() { Shutdown(absl::ZeroDuration()); }
+
+void ControlPlane::Shutdown(absl::Duration grace) {
+  if (shut_down_ || server_ == nullptr) return;
+  shut_down_ = true;
+  // Services holding long-lived streams end them here, before the deadline cancels them.
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+}
+
+}  // namespace gw::cp
