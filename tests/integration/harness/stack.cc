@@ -1,0 +1,114 @@
+#include "tests/integration/harness/stack.h"
+
+#include <csignal>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace gw::testing {
+
+void WriteFile(const std::string& path, const std::string& contents) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << contents;
+}
+
+namespace {
+
+absl::Status StopProcess(std::unique_ptr<Process>& process) {
+  if (!process) return absl::OkStatus();
+  if (absl::Status s = process->Signal(SIGTERM); !s.ok()) return s;
+  absl::StatusOr<int> code = process->Wait(absl::Seconds(20));
+  if (!code.ok()) return code.status();
+  if (*code != 0) {
+    return absl::InternalError(
+        absl::StrCat("exit code ", *code, " after SIGTERM\n", process->Log()));
+  }
+  process.reset();
+  return absl::OkStatus();
+}
+
+void KillProcess(std::unique_ptr<Process>& process) {
+  if (!process) return;
+  (void)process->Signal(SIGKILL);
+  (void)process->Wait(absl::Seconds(10));
+  process.reset();
+}
+
+}  // namespace
+
+ControlPlaneProcess::ControlPlaneProcess(const TempDir& dir, const std::string& db_name)
+    : db_(absl::StrCat(dir.path(), "/", db_name)),
+      admin_token_file_(absl::StrCat(dir.path(), "/admin-token")),
+      worker_token_file_(absl::StrCat(dir.path(), "/worker-token")) {
+  WriteFile(admin_token_file_, absl::StrCat(kAdminToken, "\n"));
+  WriteFile(worker_token_file_, kWorkerToken);
+}
+
+absl::Status ControlPlaneProcess::Start(const std::string& address) {
+  absl::StatusOr<std::unique_ptr<Process>> process = Process::Start(
+      {BinaryPath("gw-control-plane"), "--listen", address, "--db", db_, "--admin-token-file",
+       admin_token_file_, "--worker-token-file", worker_token_file_});
+  if (!process.ok()) return process.status();
+  process_ = *std::move(process);
+  absl::StatusOr<std::string> bound = process_->WaitForListen("grpc", absl::Seconds(20));
+  if (!bound.ok()) return bound.status();
+  address_ = *bound;
+  return absl::OkStatus();
+}
+
+absl::Status ControlPlaneProcess::Stop() { return StopProcess(process_); }
+void ControlPlaneProcess::Kill() { KillProcess(process_); }
+
+WorkerProcess::WorkerProcess(const TempDir& dir, const std::string& name)
+    : state_dir_(absl::StrCat(dir.path(), "/", name)),
+      token_file_(absl::StrCat(dir.path(), "/", name, "-token")) {
+  WriteFile(token_file_, kWorkerToken);
+}
+
+absl::Status WorkerProcess::Start(const std::string& control_plane_address) {
+  absl::StatusOr<std::unique_ptr<Process>> process =
+      Process::Start({BinaryPath("gw-data-plane"), "--control-plane", control_plane_address,
+                      "--http-listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--state-dir",
+                      state_dir_, "--worker-token-file", token_file_, "--threads", "1"});
+  if (!process.ok()) return process.status();
+  process_ = *std::move(process);
+  absl::StatusOr<std::string> bound = process_->WaitForListen("http", absl::Seconds(20));
+  if (!bound.ok()) return bound.status();
+  http_address_ = *bound;
+  return absl::OkStatus();
+}
+
+absl::Status WorkerProcess::Stop() { return StopProcess(process_); }
+void WorkerProcess::Kill() { KillProcess(process_); }
+
+CommandResult Gwctl::Run(const std::vector<std::string>& args, const std::string& token) const {
+  std::vector<std::string> argv = {BinaryPath("gwctl"), "--server", cp_->address(), "--token",
+                                   token};
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<CommandResult> result = RunCommand(argv, absl::Seconds(30));
+  if (!result.ok()) return CommandResult{-1, "", std::string(result.status().message())};
+  return *result;
+}
+
+absl::StatusOr<boost::json::value> Gwctl::Json(std::vector<std::string> args) const {
+  args.push_back("-o");
+  args.push_back("json");
+  CommandResult result = Run(args);
+  if (result.exit_code != 0) {
+    return absl::InternalError(absl::StrCat("gwctl ", absl::StrJoin(args, " "), " exited ",
+                                            result.exit_code, ": ", result.stderr_text));
+  }
+  boost::system::error_code ec;
+  boost::json::value value = boost::json::parse(result.stdout_text, ec);
+  if (ec) return absl::InternalError(absl::StrCat("not JSON: ", result.stdout_text));
+  return value;
+}
+
+absl::StatusOr<int64_t> Gwctl::Version() const {
+  absl::StatusOr<boost::json::value> status = Json({"status"});
+  if (!status.ok()) return status.status();
+  return status->as_object().at("config_version").to_number<int64_t>();
+}
+
+}  // namespace gw::testing
