@@ -119,8 +119,13 @@ bool DiscoveryClient::RunStream() {
     active_context_ = nullptr;
     if (stopping_) return answered;
   }
-  spdlog::warn("config stream to {} ended: {} ({}); reconnecting", options_.control_plane,
-               static_cast<int>(status.error_code()), status.error_message());
+  // While the control plane is down every attempt fails the same way: say so once, then rarely.
+  failed_attempts_ = answered ? 0 : failed_attempts_ + 1;
+  if (answered || failed_attempts_ == 1 || failed_attempts_ % 60 == 0) {
+    spdlog::warn("config stream to {} ended: code {}, {} (attempt {}); reconnecting",
+                 options_.control_plane, static_cast<int>(status.error_code()),
+                 status.error_message(), failed_attempts_ + (answered ? 1 : 0));
+  }
   return answered;
 }
 

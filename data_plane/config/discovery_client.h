@@ -74,6 +74,7 @@ class DiscoveryClient {
   bool stopping_ = false;                          // Guarded by mu_.
   grpc::ClientContext* active_context_ = nullptr;  // Guarded by mu_; cancelled by Stop().
   std::atomic<bool> connected_{false};
+  int failed_attempts_ = 0;  // Consecutive streams the control plane never answered.
   std::thread thread_;
 };
 

@@ -1,0 +1,19 @@
+// The worker's HTTP API: which pipeline serves which path. A new endpoint is one Add() here
+// with its chain of stages; a new stage is one more entry in the chains that need it.
+//   std::unique_ptr<Router> router = BuildWorkerRouter({.max_body_bytes = 32 << 20});
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "data_plane/server/router.h"
+
+namespace gw::dp {
+
+struct WorkerRoutesOptions {
+  uint64_t max_body_bytes = 32 * 1024 * 1024;  // Must match the server's limit (for 413 text).
+};
+
+std::unique_ptr<Router> BuildWorkerRouter(const WorkerRoutesOptions& options);
+
+}  // namespace gw::dp

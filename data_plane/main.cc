@@ -1,0 +1,146 @@
+// gw-data-plane: a worker of the gateway. It follows the control plane's config snapshots over
+// ConfigDiscovery (starting from the last persisted one when the control plane is unreachable)
+// and serves applications over HTTP. Flags per CONTRACTS.md.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "data_plane/config/budget_state_slot.h"
+#include "data_plane/config/discovery_client.h"
+#include "data_plane/config/snapshot_applier.h"
+#include "data_plane/config/snapshot_store.h"
+#include "data_plane/config/state_dir.h"
+#include "data_plane/config/worker_token.h"
+#include "data_plane/endpoints/worker_routes.h"
+#include "data_plane/server/http_server.h"
+#include "data_plane/server/listen_address.h"
+#include "spdlog/spdlog.h"
+
+namespace gw::dp {
+namespace {
+
+constexpr absl::Duration kDrainTimeout = absl::Seconds(10);
+
+struct Flags {
+  std::string control_plane = "127.0.0.1:7070";
+  std::string http_listen = "127.0.0.1:8080";
+  std::string grpc_listen = "127.0.0.1:8081";
+  std::string state_dir = "var/worker-1";
+  std::string worker_id;
+  std::string worker_token_file;
+  std::string log_format = "text";
+  int threads = 0;
+  uint64_t max_body_bytes = 32 * 1024 * 1024;
+};
+
+// Blocks the shutdown signals in every thread (the ones started later inherit the mask), so that
+// only the main thread's sigwait sees them.
+sigset_t BlockShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
+
+absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
+  // Accepted and checked now; the gRPC Inference listener itself comes with the Inference API.
+  GW_RETURN_IF_ERROR(ParseListenAddress(flags.grpc_listen, "--grpc-listen").status());
+  GW_RETURN_IF_ERROR(ParseListenAddress(flags.control_plane, "--control-plane").status());
+  GW_RETURN_IF_ERROR(EnsureDirectory(flags.state_dir));
+  GW_ASSIGN_OR_RETURN(const std::string token, LoadWorkerToken(flags.worker_token_file));
+  std::string worker_id = flags.worker_id;
+  if (worker_id.empty()) {
+    GW_ASSIGN_OR_RETURN(worker_id, LoadOrCreateWorkerId(flags.state_dir));
+  }
+
+  SnapshotStore snapshots;
+  BudgetStateSlot budget_state;
+  SnapshotApplier applier(&snapshots, flags.state_dir);
+  applier.RestorePersisted();
+
+  const std::unique_ptr<Router> router =
+      BuildWorkerRouter({.max_body_bytes = flags.max_body_bytes});
+  HttpServerOptions http_options;
+  http_options.listen = flags.http_listen;
+  http_options.threads = flags.threads;
+  http_options.limits.max_body_bytes = flags.max_body_bytes;
+  HttpServer http(http_options, *router, snapshots);
+  GW_RETURN_IF_ERROR(http.Start());
+  spdlog::info(
+      "listening http on {} ({} threads)", http.address(),
+      flags.threads > 0 ? flags.threads : static_cast<int>(std::thread::hardware_concurrency()));
+
+  DiscoveryClientOptions discovery_options;
+  discovery_options.control_plane = flags.control_plane;
+  discovery_options.worker_token = token;
+  discovery_options.worker_id = worker_id;
+  discovery_options.node_address = http.address();
+  discovery_options.build_version = GW_VERSION;
+  DiscoveryClient discovery(discovery_options, &applier, &budget_state);
+  discovery.Start();
+  spdlog::info("worker {} following the control plane at {}", worker_id, flags.control_plane);
+
+  int signal_number = 0;
+  sigwait(&shutdown_signals, &signal_number);
+  spdlog::info("received signal {}: draining (up to {} s)", signal_number,
+               absl::ToInt64Seconds(kDrainTimeout));
+  http.Stop(kDrainTimeout);
+  discovery.Stop();
+  spdlog::info("stopped");
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace gw::dp
+
+int main(int argc, char** argv) {
+  const sigset_t shutdown_signals = gw::dp::BlockShutdownSignals();
+  gw::dp::Flags flags;
+  CLI::App app{"gw-data-plane: a gateway worker serving the OpenAI-compatible API"};
+  app.add_option("--control-plane", flags.control_plane, "control plane host:port")
+      ->capture_default_str();
+  app.add_option("--http-listen", flags.http_listen, "HTTP listen host:port (port 0: any)")
+      ->capture_default_str();
+  app.add_option("--grpc-listen", flags.grpc_listen, "gRPC Inference listen host:port")
+      ->capture_default_str();
+  app.add_option("--state-dir", flags.state_dir, "worker state (created if missing)")
+      ->capture_default_str();
+  app.add_option("--worker-id", flags.worker_id, "default: generated once, kept in --state-dir");
+  app.add_option("--worker-token-file", flags.worker_token_file,
+                 "file with the worker token (default: $GW_WORKER_TOKEN)");
+  app.add_option("--log-format", flags.log_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_option("--threads", flags.threads, "HTTP threads (default: one per hardware thread)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-body-bytes", flags.max_body_bytes, "largest request body accepted")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (absl::Status logging = gw::InitLogging(flags.log_format, "gw-data-plane"); !logging.ok()) {
+    std::fprintf(stderr, "gw-data-plane: %s\n", logging.ToString().c_str());
+    return 2;
+  }
+  if (absl::Status run = gw::dp::Run(flags, shutdown_signals); !run.ok()) {
+    spdlog::critical("{}", run.ToString());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,164 @@
+#include "data_plane/server/http_session.h"
+
+#include <array>
+#include <charconv>
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "boost/asio/as_tuple.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "boost/asio/write.hpp"
+#include "boost/beast/http/error.hpp"
+#include "boost/beast/http/read.hpp"
+#include "boost/beast/http/status.hpp"
+#include "data_plane/http/openai_error.h"
+
+namespace gw::dp {
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+namespace {
+
+// Errors as values: a client hanging up is routine, not exceptional.
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+// Parse errors that deserve a 400 rather than a silent close.
+bool IsMalformedRequest(const boost::system::error_code& ec) {
+  if (ec.category() != http::make_error_code(http::error::bad_method).category()) return false;
+  return ec != http::error::end_of_stream && ec != http::error::partial_message &&
+         ec != http::error::need_more && ec != http::error::body_limit;
+}
+
+void AppendNumber(uint64_t value, std::string& out) {
+  char digits[24];
+  const auto [end, error] = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, end);
+}
+
+}  // namespace
+
+HttpSession::HttpSession(SessionEnv& env, asio::ip::tcp::socket socket)
+    : env_(env), stream_(std::move(socket)) {
+  env_.sessions.push_back(*this);
+}
+
+bool HttpSession::Idle() const {
+  return reading_ && buffer_.size() == 0 && (!parser_ || !parser_->got_some());
+}
+
+void HttpSession::CloseWhenIdle() {
+  if (Idle()) CloseNow();
+}
+
+void HttpSession::CloseNow() {
+  boost::system::error_code ignored;
+  stream_.socket().close(ignored);
+}
+
+void HttpSession::AssignRequestId() {
+  const HttpRequest& request = parser_->get();
+  const auto it = request.find("x-request-id");
+  if (it != request.end()) {
+    const auto value = it->value();
+    const absl::string_view id(value.data(), value.size());
+    if (IsValidRequestId(id)) {
+      ctx_.request_id = id;
+      return;
+    }
+  }
+  ctx_.request_id = env_.request_ids.Next(ctx_.generated_request_id);
+}
+
+asio::awaitable<void> HttpSession::Run() {
+  while (true) {
+    parser_.emplace();
+    parser_->body_limit(env_.limits.max_body_bytes);
+    parser_->header_limit(env_.limits.max_header_bytes);
+    ctx_.Reset();
+    stream_.expires_after(absl::ToChronoNanoseconds(env_.limits.idle_timeout));
+    reading_ = true;
+    const auto [read_error, bytes_read] =
+        co_await http::async_read(stream_, buffer_, *parser_, kNoThrow);
+    reading_ = false;
+
+    bool keep_alive = true;
+    if (read_error) {
+      if (read_error == http::error::body_limit && parser_->is_header_done()) {
+        // The rest of the body stays unread, so the connection cannot carry another request.
+        ctx_.body_too_large = true;
+        keep_alive = false;
+      } else if (IsMalformedRequest(read_error)) {
+        ctx_.request_id = env_.request_ids.Next(ctx_.generated_request_id);
+        SetOpenAiError(ctx_.response, 400, ErrorType::kInvalidRequest, "invalid_request",
+                       "The request is not valid HTTP/1.1.");
+        co_await WriteResponse(/*keep_alive=*/false, /*head_only=*/false);
+        break;
+      } else {
+        break;  // The client closed, reset, timed out, or the server is closing it.
+      }
+    }
+
+    const HttpRequest& request = parser_->get();
+    keep_alive = keep_alive && request.keep_alive();
+    ctx_.request = &request;
+    AssignRequestId();
+    ctx_.snapshot = env_.snapshots.Current();
+    ctx_.received_at = absl::Now();
+    const auto target = request.target();
+    co_await env_.router.Find(request.method(), absl::string_view(target.data(), target.size()))
+        .Run(ctx_);
+
+    // Draining may have begun while the pipeline ran: tell the client before closing.
+    keep_alive = keep_alive && !env_.draining;
+    const bool written = co_await WriteResponse(keep_alive, request.method() == http::verb::head);
+    if (!written || !keep_alive || env_.draining) break;
+  }
+  co_await LingeringClose();
+}
+
+asio::awaitable<bool> HttpSession::WriteResponse(bool keep_alive, bool head_only) {
+  const Response& response = ctx_.response;
+  head_.clear();
+  head_.append("HTTP/1.1 ");
+  AppendNumber(response.status, head_);
+  head_.push_back(' ');
+  const auto reason = http::obsolete_reason(http::int_to_status(response.status));
+  head_.append(reason.data(), reason.size());
+  head_.append("\r\nContent-Type: ");
+  head_.append(response.content_type.data(), response.content_type.size());
+  head_.append("\r\nContent-Length: ");
+  AppendNumber(response.body.size(), head_);
+  head_.append("\r\nx-request-id: ");
+  head_.append(ctx_.request_id.data(), ctx_.request_id.size());
+  head_.append("\r\n");
+  if (!keep_alive) {
+    head_.append("Connection: close\r\n");
+  } else if (ctx_.request != nullptr && ctx_.request->version() == 10) {
+    head_.append("Connection: keep-alive\r\n");
+  }
+  head_.append(response.extra_headers);
+  head_.append("\r\n");
+
+  const std::array<asio::const_buffer, 2> buffers = {
+      asio::buffer(head_), head_only ? asio::const_buffer() : asio::buffer(response.body)};
+  stream_.expires_after(absl::ToChronoNanoseconds(env_.limits.idle_timeout));
+  const auto [error, written] = co_await asio::async_write(stream_, buffers, kNoThrow);
+  co_return !error;
+}
+
+asio::awaitable<void> HttpSession::LingeringClose() {
+  // Closing with unread request bytes makes the kernel send a reset, which can destroy the
+  // response before the client reads it (a 413 for instance). Half-close, then drain briefly.
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  if (!stream_.socket().is_open()) co_return;
+  stream_.expires_after(std::chrono::seconds(1));
+  std::array<char, 16 * 1024> scratch;
+  for (size_t drained = 0; drained < 4 * 1024 * 1024;) {
+    const auto [error, n] = co_await stream_.async_read_some(asio::buffer(scratch), kNoThrow);
+    if (error) break;
+    drained += n;
+  }
+  stream_.socket().close(ignored);
+}
+
+}  // namespace gw::dp

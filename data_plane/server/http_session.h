@@ -1,0 +1,80 @@
+// One client connection: reads HTTP/1.1 requests one after another (keep-alive), runs each
+// through the pipeline its route names, and writes the response. Sessions live on the thread
+// that accepted them and touch only that thread's state, so nothing on this path takes a lock.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "boost/asio/awaitable.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/beast/core/flat_buffer.hpp"
+#include "boost/beast/core/tcp_stream.hpp"
+#include "boost/beast/http/parser.hpp"
+#include "boost/beast/http/string_body.hpp"
+#include "boost/intrusive/list.hpp"
+#include "data_plane/config/snapshot_store.h"
+#include "data_plane/http/request_id.h"
+#include "data_plane/pipeline/request_context.h"
+#include "data_plane/server/router.h"
+
+namespace gw::dp {
+
+struct SessionLimits {
+  uint64_t max_body_bytes = 32 * 1024 * 1024;
+  uint32_t max_header_bytes = 64 * 1024;
+  // A connection that sends nothing (or reads nothing) for this long is closed.
+  absl::Duration idle_timeout = absl::Seconds(60);
+};
+
+struct SessionEnv;
+
+class HttpSession : public boost::intrusive::list_base_hook<
+                        boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+ public:
+  HttpSession(SessionEnv& env, boost::asio::ip::tcp::socket socket);
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+  boost::asio::awaitable<void> Run();
+
+  // Shutdown: an idle connection closes now, a busy one after its current response.
+  void CloseWhenIdle();
+  // Drain deadline passed: close regardless.
+  void CloseNow();
+
+ private:
+  // Whether the session waits for a request of which no byte has arrived.
+  bool Idle() const;
+  boost::asio::awaitable<bool> WriteResponse(bool keep_alive, bool head_only);
+  boost::asio::awaitable<void> LingeringClose();
+  void AssignRequestId();
+
+  SessionEnv& env_;
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  RequestContext ctx_;
+  std::string head_;  // The serialized status line and headers, reused between responses.
+  bool reading_ = false;
+};
+
+using SessionList =
+    boost::intrusive::list<HttpSession, boost::intrusive::constant_time_size<false>>;
+
+// What every session of one server thread shares; owned by that thread.
+struct SessionEnv {
+  SessionEnv(const Router& router_in, const SnapshotStore& store, SessionLimits limits_in)
+      : router(router_in), snapshots(store), limits(limits_in) {}
+
+  const Router& router;
+  SnapshotStore::Reader snapshots;
+  RequestIdGenerator request_ids;
+  SessionLimits limits;
+  SessionList sessions;   // Every open session of the thread, for draining.
+  bool draining = false;  // Set once by the server's shutdown.
+};
+
+}  // namespace gw::dp
