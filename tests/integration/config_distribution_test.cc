@@ -80,7 +80,7 @@ class ConfigDistributionTest : public ::testing::Test {
     }
   }
 
-  TempDir dir_;
+  TempDir dir_ = TempDir::Create().value();
   ControlPlaneProcess cp_{dir_};
   Gwctl gwctl_{cp_};
 };

@@ -53,7 +53,7 @@ class GwctlTest : public ::testing::Test {
     return version.value_or(-1);
   }
 
-  TempDir dir_;
+  TempDir dir_ = TempDir::Create().value();
   ControlPlaneProcess cp_{dir_};
 };
 

@@ -1,21 +1,15 @@
 #include "tests/integration/harness/stack.h"
 
 #include <csignal>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace gw::testing {
 
-void WriteFile(const std::string& path, const std::string& contents) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << contents;
-}
-
 namespace {
 
-absl::Status StopProcess(std::unique_ptr<Process>& process) {
+absl::Status StopProcess(std::optional<Process>& process) {
   if (!process) return absl::OkStatus();
   if (absl::Status s = process->Signal(SIGTERM); !s.ok()) return s;
   absl::StatusOr<int> code = process->Wait(absl::Seconds(20));
@@ -28,7 +22,7 @@ absl::Status StopProcess(std::unique_ptr<Process>& process) {
   return absl::OkStatus();
 }
 
-void KillProcess(std::unique_ptr<Process>& process) {
+void KillProcess(std::optional<Process>& process) {
   if (!process) return;
   (void)process->Signal(SIGKILL);
   (void)process->Wait(absl::Seconds(10));
@@ -41,16 +35,16 @@ ControlPlaneProcess::ControlPlaneProcess(const TempDir& dir, const std::string& 
     : db_(absl::StrCat(dir.path(), "/", db_name)),
       admin_token_file_(absl::StrCat(dir.path(), "/admin-token")),
       worker_token_file_(absl::StrCat(dir.path(), "/worker-token")) {
-  WriteFile(admin_token_file_, absl::StrCat(kAdminToken, "\n"));
-  WriteFile(worker_token_file_, kWorkerToken);
+  (void)WriteFile(admin_token_file_, absl::StrCat(kAdminToken, "\n"));
+  (void)WriteFile(worker_token_file_, kWorkerToken);
 }
 
 absl::Status ControlPlaneProcess::Start(const std::string& address) {
-  absl::StatusOr<std::unique_ptr<Process>> process = Process::Start(
+  absl::StatusOr<Process> process = Process::Start(
       {BinaryPath("gw-control-plane"), "--listen", address, "--db", db_, "--admin-token-file",
        admin_token_file_, "--worker-token-file", worker_token_file_});
   if (!process.ok()) return process.status();
-  process_ = *std::move(process);
+  process_.emplace(*std::move(process));
   absl::StatusOr<std::string> bound = process_->WaitForListen("grpc", absl::Seconds(20));
   if (!bound.ok()) return bound.status();
   address_ = *bound;
@@ -63,16 +57,16 @@ void ControlPlaneProcess::Kill() { KillProcess(process_); }
 WorkerProcess::WorkerProcess(const TempDir& dir, const std::string& name)
     : state_dir_(absl::StrCat(dir.path(), "/", name)),
       token_file_(absl::StrCat(dir.path(), "/", name, "-token")) {
-  WriteFile(token_file_, kWorkerToken);
+  (void)WriteFile(token_file_, kWorkerToken);
 }
 
 absl::Status WorkerProcess::Start(const std::string& control_plane_address) {
-  absl::StatusOr<std::unique_ptr<Process>> process =
+  absl::StatusOr<Process> process =
       Process::Start({BinaryPath("gw-data-plane"), "--control-plane", control_plane_address,
                       "--http-listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--state-dir",
                       state_dir_, "--worker-token-file", token_file_, "--threads", "1"});
   if (!process.ok()) return process.status();
-  process_ = *std::move(process);
+  process_.emplace(*std::move(process));
   absl::StatusOr<std::string> bound = process_->WaitForListen("http", absl::Seconds(20));
   if (!bound.ok()) return bound.status();
   http_address_ = *bound;

@@ -3,7 +3,7 @@
 //   ControlPlaneProcess cp(dir); ASSERT_OK(cp.Start()); Gwctl gwctl(cp); gwctl.Json({"status"});
 #pragma once
 
-#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,8 +17,6 @@ namespace gw::testing {
 
 inline constexpr char kAdminToken[] = "admin-token-for-tests-0123456789";
 inline constexpr char kWorkerToken[] = "worker-token-for-tests-012345678";
-
-void WriteFile(const std::string& path, const std::string& contents);
 
 // gw-control-plane with its own database under `dir`; restartable on the same database.
 class ControlPlaneProcess {
@@ -40,7 +38,7 @@ class ControlPlaneProcess {
   std::string db_;
   std::string admin_token_file_;
   std::string worker_token_file_;
-  std::unique_ptr<Process> process_;
+  std::optional<Process> process_;
   std::string address_;
 };
 
@@ -60,7 +58,7 @@ class WorkerProcess {
  private:
   std::string state_dir_;
   std::string token_file_;
-  std::unique_ptr<Process> process_;
+  std::optional<Process> process_;
   std::string http_address_;
 };
 
