@@ -51,6 +51,9 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Start(
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  // gRPC sets SO_REUSEPORT by default: a second control plane would then share the port (and
+  // split the calls) instead of failing to start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(cp->admin_.get());
   cp->server_ = builder.BuildAndStart();
   if (cp->server_ == nullptr || bound_port == 0) {
