@@ -227,8 +227,8 @@ TEST(RunCommandTest, StdinIsEmptyByDefault) {
 
 TEST(RunCommandTest, KillsACommandThatOutlivesTheTimeout) {
   const absl::Time start = absl::Now();
-  absl::StatusOr<CommandResult> result = RunCommand(
-      {"/bin/sh", "-c", "echo partial; exec sleep 30"}, absl::Milliseconds(300));
+  absl::StatusOr<CommandResult> result =
+      RunCommand({"/bin/sh", "-c", "echo partial; exec sleep 30"}, absl::Milliseconds(300));
   EXPECT_LT(absl::Now() - start, absl::Seconds(20));
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), absl::StatusCode::kDeadlineExceeded);
