@@ -1,0 +1,20 @@
+// Hand-built JSON for the fake provider's hot path, where a Boost.JSON round trip per response
+// would cost more than the HTTP work:  AppendJsonString(out, "a \"quoted\" word");
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace gw::testing {
+
+// Appends `text` as a JSON string literal, quotes included. Bytes >= 0x80 pass through as they
+// are (the input is UTF-8 text from a parsed JSON document).
+void AppendJsonString(std::string& out, std::string_view text);
+
+void AppendInt(std::string& out, int64_t value);
+
+// Shortest representation that reads back to the same float.
+void AppendFloat(std::string& out, float value);
+
+}  // namespace gw::testing
