@@ -9,7 +9,6 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cli/durations.h"
-#include "common/credential_ref.h"
 #include "common/enum_names.h"
 #include "common/money.h"
 
@@ -53,7 +52,6 @@ Check StatusOf(Parse parse) {
 CLI::Validator NonNegativeIntegerOrNone() {
   return FromCheck(OrNone(CheckNonNegativeInteger), "INT|none");
 }
-CLI::Validator UsdAmount() { return FromCheck(CheckUsd, "USD"); }
 CLI::Validator UsdAmountOrNone() { return FromCheck(OrNone(CheckUsd), "USD|none"); }
 CLI::Validator TierValidator() {
   return FromCheck(StatusOf([](absl::string_view v) { return ParseTier(v); }), "TIER");
@@ -67,9 +65,6 @@ CLI::Validator ProviderTypeValidator() {
 CLI::Validator RoutingStrategyValidator() {
   return FromCheck(StatusOf([](absl::string_view v) { return ParseRoutingStrategy(v); }),
                    "STRATEGY");
-}
-CLI::Validator CredentialRefValidator() {
-  return FromCheck(StatusOf([](absl::string_view v) { return ParseCredentialRef(v); }), "REF");
 }
 CLI::Validator DurationValidator() {
   return FromCheck(StatusOf([](absl::string_view v) { return ParseFlagDuration(v); }), "DURATION");

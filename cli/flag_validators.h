@@ -10,13 +10,11 @@ namespace gw::cli {
 inline constexpr char kNone[] = "none";
 
 CLI::Validator NonNegativeIntegerOrNone();
-CLI::Validator UsdAmount();
 CLI::Validator UsdAmountOrNone();
 CLI::Validator TierValidator();
 CLI::Validator GuardrailLevelValidator();
 CLI::Validator ProviderTypeValidator();
 CLI::Validator RoutingStrategyValidator();
-CLI::Validator CredentialRefValidator();
 CLI::Validator DurationValidator();  // 30d, 12h, 90m, 45s, 0
 CLI::Validator ExpiryValidator();    // a duration or an RFC 3339 time in the future
 CLI::Validator DateValidator();      // YYYY-MM-DD

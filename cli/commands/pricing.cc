@@ -6,7 +6,6 @@
 #include "cli/command_context.h"
 #include "cli/commands/commands.h"
 #include "cli/config_yaml.h"
-#include "cli/flag_validators.h"
 #include "cli/litellm_prices.h"
 #include "cli/read_file.h"
 #include "cli/resource_json.h"
@@ -51,15 +50,10 @@ void AddPricingCommands(CLI::App& app, CommandContext& ctx) {
   auto flags = std::make_shared<SetFlags>();
   CLI::App* set = pricing->add_subcommand("set", "Set a public model's prices per 1M tokens");
   set->add_option("model", flags->model, "Public model name")->required();
-  set->add_option("--input", flags->input, "USD per 1M input tokens, e.g. 2.50")
-      ->required()
-      ->check(UsdAmount());
-  set->add_option("--output", flags->output, "USD per 1M output tokens, e.g. 10.00")
-      ->required()
-      ->check(UsdAmount());
+  set->add_option("--input", flags->input, "USD per 1M input tokens, e.g. 2.50")->required();
+  set->add_option("--output", flags->output, "USD per 1M output tokens, e.g. 10.00")->required();
   set->add_option("--cached-input", flags->cached_input,
-                  "USD per 1M cached input tokens (default: the input price)")
-      ->check(UsdAmount());
+                  "USD per 1M cached input tokens (default: the input price)");
   set->callback([&ctx, flags] {
     ctx.SetAction([&ctx, flags] {
       // Sent as the decimal strings typed: the server parses them exactly.

@@ -55,10 +55,8 @@ void AddProviderCommands(CLI::App& app, CommandContext& ctx) {
       ->add_option("--base-url", flags->base_url,
                    "API base URL in the SDK's convention, e.g. https://api.openai.com/v1")
       ->required();
-  create
-      ->add_option("--api-key-ref", flags->api_key_ref,
-                   "Where workers find the credential: env:VAR or file:PATH")
-      ->check(CredentialRefValidator());
+  create->add_option("--api-key-ref", flags->api_key_ref,
+                     "Where workers find the credential: env:VAR or file:PATH");
   create->callback([&ctx, flags] {
     ctx.SetAction([&ctx, flags] {
       adminpb::CreateProviderRequest request;
