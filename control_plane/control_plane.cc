@@ -36,7 +36,9 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Start(
   if (!store.ok()) return store.status();
   std::unique_ptr<ControlPlane> cp(new ControlPlane(*std::move(store), options));
 
-  // Services. Each new service is one member, one construction here and one RegisterService.
+  // Services. Each new service is one member, one construction here and one RegisterService
+  // below. Config discovery, once constructed first, supplies the worker statuses instead of
+  // this empty list: [discovery = cp->discovery_.get()] { return discovery->WorkerStatuses(); }
   cp->admin_ = std::make_unique<AdminService>(
       *cp->store_, cp->auth_, [] { return std::vector<gateway::admin::v1::WorkerStatus>{}; });
 

@@ -379,8 +379,10 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context,
                                      admin::GetStatusResponse* response) {
   return Serve(*context, [&] {
     response->set_config_version(store_.Current()->version());
-    for (admin::WorkerStatus& worker : worker_statuses_()) {
-      *response->add_workers() = std::move(worker);
+    if (worker_statuses_) {
+      for (admin::WorkerStatus& worker : worker_statuses_()) {
+        *response->add_workers() = std::move(worker);
+      }
     }
     return absl::OkStatus();
   });
