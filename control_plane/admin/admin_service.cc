@@ -354,7 +354,11 @@ grpc::Status AdminService::Apply(grpc::ServerContext* context, const admin::Appl
       GW_RETURN_IF_ERROR(ValidateConfig(config));
       version = current->version();
     } else {
+      const int64_t version_before = store_.Current()->version();
       GW_ASSIGN_OR_RETURN(version, store_.MutateConfig(merge));
+      // The store writes nothing when the result equals what it holds (after its own
+      // normalisation, which the diff above cannot see): then nothing changed.
+      if (version == version_before) changes.clear();
     }
     response->set_config_version(version);
     for (std::string& change : changes) response->add_changes(std::move(change));
