@@ -82,8 +82,10 @@ asio::awaitable<void> HttpSession::Run() {
 
     bool keep_alive = true;
     if (read_error) {
-      if (read_error == http::error::body_limit && parser_->is_header_done()) {
-        // The rest of the body stays unread, so the connection cannot carry another request.
+      if (read_error == http::error::body_limit) {
+        // Beast reports the limit only once the request line and every header field are parsed
+        // (with a Content-Length, before it marks the header done), so routing and auth can
+        // still answer first. The rest of the body stays unread: the connection must close.
         ctx_.body_too_large = true;
         keep_alive = false;
       } else if (IsMalformedRequest(read_error)) {
