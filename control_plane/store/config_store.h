@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gateway/admin/v1/admin.pb.h"
 #include "gateway/config/v1/config.pb.h"
@@ -33,6 +34,13 @@ class ConfigStore {
   // transaction), applies pending migrations in order and loads the current state.
   // FAILED_PRECONDITION when the database was written by a newer schema than this binary knows.
   static absl::StatusOr<std::unique_ptr<ConfigStore>> Open(const std::string& path);
+
+  struct Options {
+    // The clock for key expiry and timestamps; tests substitute a fake one.
+    std::function<absl::Time()> now = [] { return absl::Now(); };
+  };
+  static absl::StatusOr<std::unique_ptr<ConfigStore>> Open(const std::string& path,
+                                                           Options options);
   ~ConfigStore();
 
   // The current state: version, required feature level, configuration (every list sorted by
