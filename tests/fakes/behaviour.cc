@@ -11,8 +11,8 @@ namespace {
 namespace json = boost::json;
 
 absl::Status FieldError(std::string_view name, std::string_view expected) {
-  return absl::InvalidArgumentError(absl::StrCat("x_fake field '", std::string(name),
-                                                 "' must be ", std::string(expected)));
+  return absl::InvalidArgumentError(
+      absl::StrCat("x_fake field '", std::string(name), "' must be ", std::string(expected)));
 }
 
 absl::Status ReadInt(std::string_view name, const json::value& v, int64_t min, int64_t& out) {
@@ -91,8 +91,7 @@ absl::Status ApplyField(std::string_view name, const json::value& v, Behaviour& 
     b.content = std::string(v.get_string());
     return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown x_fake field '", std::string(name), "'"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown x_fake field '", std::string(name), "'"));
 }
 
 }  // namespace
