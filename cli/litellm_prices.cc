@@ -68,9 +68,12 @@ absl::StatusOr<LiteLlmPrices> ParseLiteLlmPrices(absl::string_view json_text) {
   }
 
   LiteLlmPrices result;
+  absl::flat_hash_set<std::string> seen;
   for (const auto& [json_key, value] : root.get_object()) {
     const std::string key(json_key.data(), json_key.size());
     if (key == "sample_spec") continue;
+    // The server refuses an upstream name priced twice; a repeated JSON key keeps its first.
+    if (!seen.insert(key).second) continue;
     if (!value.is_object()) {
       result.skipped.push_back({key, "entry is not an object"});
       continue;

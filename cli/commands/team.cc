@@ -191,7 +191,12 @@ void AddTeamCommands(CLI::App& app, CommandContext& ctx) {
     ctx.SetAction([&ctx, create_flags] {
       adminpb::CreateTeamRequest request;
       *request.mutable_team() = TeamFromFlags(*create_flags, nullptr);
+      // Defaults written explicitly, as `apply` reads an omitted tier or level: then a created
+      // team and its exported YAML compare equal.
       if (!create_flags->Given("tier")) request.mutable_team()->set_tier(cfg::TIER_STANDARD);
+      if (!create_flags->Given("guardrail_level")) {
+        request.mutable_team()->set_guardrail_level(cfg::GUARDRAIL_LEVEL_STANDARD);
+      }
       cfg::Team created;
       if (auto s = ctx.client().Call("CreateTeam", &Stub::CreateTeam, request, &created); !s.ok()) {
         return ctx.Refused(s);
