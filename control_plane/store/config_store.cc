@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
-#include <tuple>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -141,7 +140,7 @@ struct ConfigStore::Impl {
     for (KeyRecord& record : loaded) {
       key_ids_by_team[record.team].push_back(record.id);
       std::string id = record.id;
-      keys.emplace_hint(keys.end(), std::move(id), std::move(record));
+      keys.emplace(std::move(id), std::move(record));
     }
     // A validator grown stricter than the one that wrote this state must not keep the control
     // plane down: serve it, say so, and let the next admin write fix it.
@@ -299,8 +298,9 @@ absl::StatusOr<std::vector<admin::ApiKey>> ConfigStore::ListKeys(absl::string_vi
   if (auto ids = impl.key_ids_by_team.find(team); ids != impl.key_ids_by_team.end()) {
     for (const std::string& id : ids->second) records.push_back(&impl.keys.at(id));
   }
-  std::sort(records.begin(), records.end(), [](const KeyRecord* a, const KeyRecord* b) {
-    return std::tie(a->created_at, a->id) < std::tie(b->created_at, b->id);
+  // Ids are in creation order already; sorting by time only matters if the clock stepped back.
+  std::stable_sort(records.begin(), records.end(), [](const KeyRecord* a, const KeyRecord* b) {
+    return a->created_at < b->created_at;
   });
   std::vector<admin::ApiKey> out;
   out.reserve(records.size());

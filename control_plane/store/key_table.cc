@@ -65,7 +65,7 @@ absl::StatusOr<std::vector<KeyRecord>> LoadKeys(Database& db) {
   {
     GW_ASSIGN_OR_RETURN(Statement st,
                         db.Prepare("SELECT id, team, name, prefix, sha256, created_at, expires_at, "
-                                   "revoked_at, rotated_from FROM api_keys ORDER BY id"));
+                                   "revoked_at, rotated_from FROM api_keys ORDER BY rowid"));
     while (true) {
       GW_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;

@@ -43,7 +43,8 @@ google::protobuf::Timestamp MicrosToTimestamp(int64_t micros);
 // INVALID_ARGUMENT for a timestamp outside 0001-01-01..9999-12-31 or with bad nanos.
 absl::StatusOr<int64_t> TimestampToMicros(const google::protobuf::Timestamp& timestamp);
 
-// Every key, ordered by id. Call inside a Transaction or under Lock().
+// Every key, in insertion order (which breaks ties between equal created_at). Call inside a
+// Transaction or under Lock().
 absl::StatusOr<std::vector<KeyRecord>> LoadKeys(Database& db);
 
 // Call inside a Transaction.
