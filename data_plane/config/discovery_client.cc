@@ -24,7 +24,8 @@ std::shared_ptr<grpc::Channel> MakeChannel(const DiscoveryClientOptions& options
   // The channel's own reconnect backoff otherwise grows to 120 s, hiding the control plane long
   // after it is back.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, ToMillis(options.initial_backoff));
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, std::max(ToMillis(options.initial_backoff), 1000));
+  // gRPC also uses the minimum as the timeout of one connection attempt (20 s by default).
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, ToMillis(options.max_backoff));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, ToMillis(options.max_backoff));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, ToMillis(options.keepalive_time));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ToMillis(options.keepalive_timeout));
@@ -41,7 +42,8 @@ DiscoveryClient::DiscoveryClient(DiscoveryClientOptions options, SnapshotApplier
     : options_(std::move(options)),
       applier_(applier),
       budget_state_(budget_state),
-      stub_(disc::ConfigDiscovery::NewStub(MakeChannel(options_))) {}
+      channel_(MakeChannel(options_)),
+      stub_(disc::ConfigDiscovery::NewStub(channel_)) {}
 
 DiscoveryClient::~DiscoveryClient() { Stop(); }
 
@@ -62,7 +64,7 @@ void DiscoveryClient::Stop() {
 void DiscoveryClient::Run() {
   std::mt19937_64 random(std::random_device{}());
   absl::Duration backoff = options_.initial_backoff;
-  while (true) {
+  while (WaitForChannel()) {
     if (RunStream()) backoff = options_.initial_backoff;
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
     const absl::Duration delay = backoff * jitter(random);
@@ -71,8 +73,30 @@ void DiscoveryClient::Run() {
   }
 }
 
+bool DiscoveryClient::WaitForChannel() {
+  bool logged = false;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return false;
+    }
+    // Short slices keep Stop() prompt; the channel's own backoff paces the attempts.
+    if (channel_->WaitForConnected(std::chrono::system_clock::now() +
+                                   std::chrono::milliseconds(200))) {
+      return true;
+    }
+    if (!logged && channel_->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE) {
+      spdlog::warn("control plane at {} unreachable; retrying every few seconds",
+                   options_.control_plane);
+      logged = true;
+    }
+  }
+}
+
 bool DiscoveryClient::RunStream() {
   grpc::ClientContext context;
+  // The channel was just connected; should it drop again, wait for it rather than fail fast.
+  context.set_wait_for_ready(true);
   context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.worker_token));
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -17,6 +17,7 @@
 #include "data_plane/config/budget_state_slot.h"
 #include "data_plane/config/snapshot_applier.h"
 #include "gateway/discovery/v1/discovery.grpc.pb.h"
+#include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 
 namespace gw::dp {
@@ -55,6 +56,10 @@ class DiscoveryClient {
 
  private:
   void Run();
+  // Blocks until the channel is connected (true) or Stop() is called (false). Waiting on the
+  // channel is what drives its connection attempts: a synchronous client otherwise leaves a
+  // half-open connection to gRPC's 5 s backup poller.
+  bool WaitForChannel();
   // One stream from subscribe to end; true when the control plane answered at least once.
   bool RunStream();
   gateway::discovery::v1::ConfigRequest HandleSnapshot(
@@ -67,6 +72,7 @@ class DiscoveryClient {
   const DiscoveryClientOptions options_;
   SnapshotApplier* const applier_;
   BudgetStateSlot* const budget_state_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<gateway::discovery::v1::ConfigDiscovery::Stub> stub_;
 
   std::mutex mu_;

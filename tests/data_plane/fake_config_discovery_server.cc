@@ -108,6 +108,7 @@ absl::Status FakeConfigDiscoveryServer::Start(int port) {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || bound_port == 0) {
+    server_.reset();
     return absl::UnavailableError(absl::StrCat("fake discovery server cannot bind port ", port));
   }
   port_ = bound_port;

@@ -5,10 +5,12 @@
 #include <cstdio>
 
 #include "absl/strings/ascii.h"
+#include "absl/time/clock.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/co_spawn.hpp"
 #include "boost/asio/detached.hpp"
@@ -38,8 +40,9 @@ size_t ContentLength(absl::string_view head) {
 
 }  // namespace
 
-ScriptedConnection::ScriptedConnection(tcp::socket socket, asio::ssl::context* tls)
-    : socket_(std::move(socket)) {
+ScriptedConnection::ScriptedConnection(ScriptedServer& server, tcp::socket socket,
+                                       asio::ssl::context* tls)
+    : server_(server), socket_(std::move(socket)) {
   if (tls != nullptr) tls_.emplace(socket_, *tls);
 }
 
@@ -167,7 +170,7 @@ asio::awaitable<void> ScriptedServer::AcceptLoop() {
     if (error) co_return;
     ++accepted_;
     auto serve = [](ScriptedServer* server, tcp::socket s) -> asio::awaitable<void> {
-      ScriptedConnection connection(std::move(s), server->tls_.get());
+      ScriptedConnection connection(*server, std::move(s), server->tls_.get());
       if (!co_await connection.Handshake()) co_return;
       co_await server->script_(connection);
     };

@@ -27,9 +27,14 @@
 
 namespace gw::testing {
 
+class ScriptedServer;
+
 class ScriptedConnection {
  public:
-  ScriptedConnection(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context* tls);
+  ScriptedConnection(ScriptedServer& server, boost::asio::ip::tcp::socket socket,
+                     boost::asio::ssl::context* tls);
+
+  ScriptedServer& server() { return server_; }
 
   boost::asio::awaitable<bool> Handshake();
   // The next request (head and Content-Length body) as raw text; nullopt when the client closed.
@@ -47,6 +52,7 @@ class ScriptedConnection {
  private:
   boost::asio::awaitable<bool> ReadMore();
 
+  ScriptedServer& server_;
   boost::asio::ip::tcp::socket socket_;
   std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
   std::string buffer_;
@@ -63,12 +69,10 @@ class ScriptedServer {
 
   uint16_t port() const { return port_; }
   int accepted() const { return accepted_.load(); }
-  int client_closes_seen() const { return client_closes_seen_.load(); }
   std::vector<std::string> requests() const;
 
   // For scripts.
   void RecordRequest(std::string request);
-  void CountClientClose() { ++client_closes_seen_; }
 
  private:
   boost::asio::awaitable<void> AcceptLoop();
@@ -79,7 +83,6 @@ class ScriptedServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::atomic<int> accepted_{0};
-  std::atomic<int> client_closes_seen_{0};
   mutable std::mutex mutex_;
   std::vector<std::string> requests_;
   std::thread thread_;
