@@ -92,7 +92,9 @@ void AddKeyCommands(CLI::App& app, CommandContext& ctx) {
       request.set_team(create_flags->team);
       request.set_name(create_flags->name);
       if (!create_flags->expires.empty()) {
-        absl::StatusOr<absl::Time> expiry = ParseExpiry(create_flags->expires, absl::Now());
+        // Whole seconds: "30d" should print as a clean RFC 3339 time.
+        absl::StatusOr<absl::Time> expiry =
+            ParseExpiry(create_flags->expires, absl::Trunc(absl::Now(), absl::Seconds(1)));
         if (!expiry.ok()) return ctx.UsageError(expiry.status().message());
         *request.mutable_expires_at() = ToProto(*expiry);
       }
