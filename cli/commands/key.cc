@@ -93,8 +93,8 @@ void AddKeyCommands(CLI::App& app, CommandContext& ctx) {
       request.set_name(create_flags->name);
       if (!create_flags->expires.empty()) {
         // Whole seconds: "30d" should print as a clean RFC 3339 time.
-        absl::StatusOr<absl::Time> expiry =
-            ParseExpiry(create_flags->expires, absl::Trunc(absl::Now(), absl::Seconds(1)));
+        absl::StatusOr<absl::Time> expiry = ParseExpiry(
+            create_flags->expires, absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now())));
         if (!expiry.ok()) return ctx.UsageError(expiry.status().message());
         *request.mutable_expires_at() = ToProto(*expiry);
       }
