@@ -150,15 +150,13 @@ ChatPlan PlanChat(const ChatRequest& request, const Behaviour& behaviour) {
     if (request.last_user_content) plan.content = ContentText(*request.last_user_content);
   }
   plan.finish_reason = "stop";
-  if (request.max_tokens) {
-    const std::string_view kept = TruncateToTokens(plan.content, *request.max_tokens);
-    if (CountTokens(kept) < CountTokens(plan.content)) {
-      plan.content.resize(kept.size());
-      plan.finish_reason = "length";
-    }
+  plan.completion_tokens = CountTokens(plan.content);
+  if (request.max_tokens && plan.completion_tokens > *request.max_tokens) {
+    plan.content.resize(TruncateToTokens(plan.content, *request.max_tokens).size());
+    plan.completion_tokens = *request.max_tokens;
+    plan.finish_reason = "length";
   }
   plan.prompt_tokens = request.prompt_tokens;
-  plan.completion_tokens = CountTokens(plan.content);
   plan.cached_tokens = std::min(behaviour.cached_tokens, plan.prompt_tokens);
   return plan;
 }

@@ -31,6 +31,7 @@ using namespace asio::experimental::awaitable_operators;  // NOLINT(build/namesp
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kBodyLimit = 64 * 1024 * 1024;
+constexpr size_t kReadBufferSize = 16 * 1024;
 
 enum class Outcome {
   kDone,        // answered; the connection may serve the next request
@@ -51,8 +52,16 @@ class Connection {
 
   asio::awaitable<void> Run() {
     co_await asio::this_coro::throw_if_cancelled(false);
+    // Beast reads at most the buffer's spare capacity (512 bytes at first): without room for a
+    // whole request every request would cost several recv calls.
+    buffer_.reserve(kReadBufferSize);
+    // Reused from request to request so the body string keeps its capacity: a fresh 1 KB body
+    // per request costs a large malloc (and glibc's fastbin consolidation) every time.
+    FakeHttpRequest spare;
     for (;;) {
-      http::request_parser<http::string_body> parser;
+      spare.clear();
+      spare.body().clear();
+      http::request_parser<http::string_body> parser(std::move(spare));
       parser.body_limit(kBodyLimit);
       auto [read_error, read_bytes] = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
       if (read_error) break;
@@ -74,6 +83,7 @@ class Connection {
         state_.stats.client_disconnects.fetch_add(1, std::memory_order_relaxed);
       }
       if (outcome != Outcome::kDone || !keep_alive_) break;
+      spare = parser.release();
     }
     boost::system::error_code ignored;
     Tcp(stream_).shutdown(tcp::socket::shutdown_send, ignored);

@@ -15,6 +15,28 @@ TEST(CountTokens, CountsWhitespaceSeparatedWords) {
   EXPECT_EQ(CountTokens("naïve café"), 2);
 }
 
+// The vectorised count must agree with the plain definition at every alignment.
+TEST(CountTokens, MatchesAByteByByteCountOnLongMixedText) {
+  const std::string alphabet = std::string("ab \t\n\r\f\vxyz\x80\xff \x08\x0e", 18);
+  uint64_t state = 12345;
+  for (int round = 0; round < 200; ++round) {
+    std::string text;
+    const int length = round * 3;
+    for (int i = 0; i < length; ++i) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      text.push_back(alphabet[(state >> 33) % alphabet.size()]);
+    }
+    int64_t expected = 0;
+    bool previous_space = true;
+    for (char c : text) {
+      const bool space = c == ' ' || (c >= '\t' && c <= '\r');
+      if (previous_space && !space) ++expected;
+      previous_space = space;
+    }
+    ASSERT_EQ(CountTokens(text), expected) << "round " << round;
+  }
+}
+
 TEST(TruncateToTokens, KeepsTheFirstWordsAndDropsTrailingSpace) {
   EXPECT_EQ(TruncateToTokens("one two  three four", 2), "one two");
   EXPECT_EQ(TruncateToTokens("one two", 2), "one two");

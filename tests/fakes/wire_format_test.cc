@@ -19,6 +19,24 @@ TEST(AppendJsonString, EscapesWhatJsonRequires) {
   EXPECT_EQ(json::parse(out).as_string(), std::string("a\"b\\c\nd\te\x01 é", 14));
 }
 
+TEST(AppendJsonString, RoundTripsLongTextWithEscapesAnywhere) {
+  for (size_t length : {15u, 16u, 17u, 31u, 33u, 100u}) {
+    for (size_t at = 0; at < length; ++at) {
+      for (char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+        std::string text(length, 'a');
+        text[at] = special;
+        if (at + 1 < length) text[at + 1] = '\xc3';  // non-ASCII bytes must pass through
+        std::string out;
+        AppendJsonString(out, text);
+        boost::system::error_code ec;
+        const json::value parsed = json::parse(out, ec, {}, {.allow_invalid_utf8 = true});
+        ASSERT_FALSE(ec) << out;
+        ASSERT_EQ(parsed.as_string(), text) << "length " << length << " at " << at;
+      }
+    }
+  }
+}
+
 ChatRequest Read(const json::value& body) {
   ChatRequest r;
   const std::optional<ApiError> error = ReadChatRequest(body.as_object(), r);
