@@ -27,12 +27,14 @@ using asio::ip::tcp;
 
 struct HttpServer::IoThread {
   IoThread(const Router& router, const SnapshotStore& snapshots, SessionLimits limits)
-      : io(1), acceptor(io), drain_timer(io), env(router, snapshots, limits) {}
+      : env(router, snapshots, limits), io(1), acceptor(io), drain_timer(io) {}
 
+  // Declared first, destroyed last: requests abandoned at the drain deadline are coroutine
+  // frames that io's destructor destroys, and their sessions unlink themselves from env.
+  SessionEnv env;
   asio::io_context io;  // Concurrency hint 1: only this thread runs it.
   tcp::acceptor acceptor;
   asio::steady_timer drain_timer;
-  SessionEnv env;
   std::thread thread;
 };
 
@@ -184,6 +186,8 @@ void HttpServer::Stop(absl::Duration drain) {
       self.drain_timer.async_wait([io_thread](const boost::system::error_code& error) {
         if (error) return;  // Cancelled: every session ended in time.
         for (HttpSession& session : io_thread->env.sessions) session.CloseNow();
+        // Requests still waiting (on an upstream, say) are abandoned with their connections.
+        io_thread->io.stop();
       });
     });
   }

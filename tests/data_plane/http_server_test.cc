@@ -2,11 +2,16 @@
 // key auth, error shapes, request ids, keep-alive, the body limit and graceful stop.
 #include "data_plane/server/http_server.h"
 
+#include <atomic>
 #include <memory>
 #include <regex>
 #include <string>
+#include <thread>
 
 #include "absl/time/clock.h"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/asio/this_coro.hpp"
+#include "boost/asio/use_awaitable.hpp"
 #include "boost/asio/write.hpp"
 #include "boost/beast/http/read.hpp"
 #include "data_plane/config/snapshot_applier.h"
@@ -14,6 +19,7 @@
 #include "data_plane/endpoints/worker_routes.h"
 #include "gtest/gtest.h"
 #include "http_test_client.h"
+#include "poll_until.h"
 #include "test_snapshots.h"
 
 namespace gw::dp {
@@ -260,6 +266,71 @@ TEST_F(HttpServerTest, StopClosesIdleConnectionsPromptly) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   EXPECT_TRUE(idle.ServerClosed());
   EXPECT_FALSE(HttpGet(port_, "/healthz").ok);  // No longer accepting.
+}
+
+// An endpoint that suspends like one waiting on an upstream, to have requests in flight.
+class SlowHandler final : public Handler {
+ public:
+  explicit SlowHandler(std::chrono::milliseconds delay) : delay_(delay) {}
+  boost::asio::awaitable<void> Handle(RequestContext& ctx) const override {
+    started.store(true);
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay_);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    ctx.response.body = R"({"slow":true})";
+  }
+  mutable std::atomic<bool> started{false};
+
+ private:
+  std::chrono::milliseconds delay_;
+};
+
+class HttpServerDrainTest : public ::testing::Test {
+ protected:
+  void StartServer(std::chrono::milliseconds handler_delay) {
+    handler_ = std::make_shared<SlowHandler>(handler_delay);
+    router_.Add(http::verb::get, "/slow",
+                std::make_shared<Pipeline>(std::vector<std::shared_ptr<const Stage>>{}, handler_));
+    HttpServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.threads = 2;
+    server_ = std::make_unique<HttpServer>(options, router_, store_);
+    ASSERT_TRUE(server_->Start().ok());
+  }
+
+  SnapshotStore store_;
+  Router router_;
+  std::shared_ptr<SlowHandler> handler_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerDrainTest, StopFinishesRequestsInFlight) {
+  StartServer(std::chrono::milliseconds(300));
+  HttpReply reply;
+  std::thread client([&] { reply = HttpGet(server_->port(), "/slow"); });
+  ASSERT_TRUE(gw::testing::PollUntil([&] { return handler_->started.load(); }, absl::Seconds(5)));
+  const absl::Time start = absl::Now();
+  server_->Stop(absl::Seconds(5));
+  const absl::Duration took = absl::Now() - start;
+  client.join();
+  ASSERT_TRUE(reply.ok) << reply.error;
+  EXPECT_EQ(reply.status(), 200u);
+  EXPECT_EQ(reply.message.body(), R"({"slow":true})");
+  EXPECT_EQ(reply.header("Connection"), "close");  // Told not to send another request.
+  EXPECT_LT(took, absl::Seconds(4));
+}
+
+TEST_F(HttpServerDrainTest, StopGivesUpOnRequestsAtTheDeadline) {
+  StartServer(std::chrono::milliseconds(20000));
+  HttpReply reply;
+  std::thread client([&] { reply = HttpGet(server_->port(), "/slow"); });
+  ASSERT_TRUE(gw::testing::PollUntil([&] { return handler_->started.load(); }, absl::Seconds(5)));
+  const absl::Time start = absl::Now();
+  server_->Stop(absl::Milliseconds(200));
+  const absl::Duration took = absl::Now() - start;
+  client.join();
+  EXPECT_FALSE(reply.ok);
+  EXPECT_GE(took, absl::Milliseconds(150));
+  EXPECT_LT(took, absl::Seconds(5));
 }
 
 TEST(HttpServerStart, RefusesAPortAnotherProcessListensOn) {
