@@ -450,6 +450,40 @@ TEST_F(DiscoveryServiceTest, SnapshotOf100000KeysIsDelivered) {
   EXPECT_LT(publish_to_received, absl::Seconds(5));
 }
 
+TEST_F(DiscoveryServiceTest, SlowWorkerSkipsIntermediateVersionsAndGetsTheNewest) {
+  auto slow = std::make_unique<TestWorker>(channel_, kWorkerToken, /*read=*/false);
+  ASSERT_TRUE(slow->Subscribe("slow", 0));
+  ASSERT_TRUE(Eventually([&] { return service_->open_streams() == 1; }));
+  // Each version is far larger than HTTP/2 flow-control windows, so the first write stays
+  // outstanding while the worker does not read, and later versions pile up behind it.
+  for (int64_t version = 1; version <= 4; ++version) PublishAndWait(MakeSnapshot(version, 100'000));
+  BudgetState budget;
+  for (int64_t sequence = 1; sequence <= 3; ++sequence) {
+    budget.set_sequence(sequence);
+    service_->PublishBudgetState(budget);
+  }
+  slow->StartReading();
+
+  std::vector<int64_t> snapshot_versions;
+  std::vector<int64_t> budget_sequences;
+  while (budget_sequences.empty() || budget_sequences.back() != 3) {
+    std::optional<ConfigResponse> response = slow->Next(kWait);
+    ASSERT_TRUE(response.has_value());
+    if (response->has_snapshot()) {
+      snapshot_versions.push_back(response->version_info());
+    } else {
+      ASSERT_TRUE(budget.ParseFromString(response->budget_state()));
+      budget_sequences.push_back(budget.sequence());
+    }
+  }
+  std::printf("slow worker received snapshot versions:");
+  for (int64_t version : snapshot_versions) std::printf(" %lld", static_cast<long long>(version));
+  std::printf("\n");
+  EXPECT_EQ(snapshot_versions.back(), 4);
+  EXPECT_LT(snapshot_versions.size(), 4u) << "every intermediate version was sent";
+  EXPECT_EQ(budget_sequences, std::vector<int64_t>{3});
+}
+
 TEST_F(DiscoveryServiceTest, KeyRevocationReachesManyWorkersWellUnderASecond) {
   PublishAndWait(MakeSnapshot(1, 1000));
   std::vector<std::unique_ptr<TestWorker>> workers;

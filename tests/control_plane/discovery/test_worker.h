@@ -23,19 +23,26 @@ class TestWorker {
   using ConfigRequest = gateway::discovery::v1::ConfigRequest;
   using ConfigResponse = gateway::discovery::v1::ConfigResponse;
 
-  // `token` empty: no authorization metadata at all.
-  TestWorker(const std::shared_ptr<grpc::Channel>& channel, const std::string& token) {
+  // `token` empty: no authorization metadata at all. With `read` false nothing is read until
+  // StartReading(), as a worker too slow to keep up would behave.
+  TestWorker(const std::shared_ptr<grpc::Channel>& channel, const std::string& token,
+             bool read = true) {
     stub_ = gateway::discovery::v1::ConfigDiscovery::NewStub(channel);
     if (!token.empty()) context_.AddMetadata("authorization", "Bearer " + token);
     // A safety net so that a broken server fails the test instead of hanging it.
     context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
     stream_ = stub_->StreamConfig(&context_);
-    reader_ = std::thread([this] { ReadAll(); });
+    if (read) StartReading();
   }
 
   ~TestWorker() {
     context_.TryCancel();
+    if (!reader_.joinable()) StartReading();  // Finish() must still run.
     reader_.join();
+  }
+
+  void StartReading() {
+    reader_ = std::thread([this] { ReadAll(); });
   }
 
   bool Send(const ConfigRequest& request) { return stream_->Write(request); }
@@ -128,7 +135,7 @@ class TestWorker {
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> final_status_ ABSL_GUARDED_BY(mu_);
 
-  std::thread reader_;  // Last: reads the members above.
+  std::thread reader_;
 };
 
 }  // namespace gw::testing
