@@ -48,11 +48,14 @@ absl::Status AdminClient::Translate(absl::string_view method, const grpc::Status
       break;
     case grpc::StatusCode::UNAUTHENTICATED:
       if (message.empty()) message = "the server refused the admin token";
-      if (options_.token.empty())
+      if (options_.token.empty()) {
         absl::StrAppend(&message, " (no token given: set --token or GWCTL_TOKEN)");
+      }
       break;
     default:
-      if (message.empty()) message = absl::StrCat(method, " failed with status code ", code);
+      if (message.empty()) {
+        message = absl::StrCat(method, " failed: ", absl::StatusCodeToString(code));
+      }
       break;
   }
   return absl::Status(code, message);

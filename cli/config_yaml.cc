@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -44,26 +46,31 @@ absl::Status ErrorAt(const YAML::Node& node, absl::string_view path, absl::strin
 
 bool IsAbsent(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
 
+std::string Child(absl::string_view path, absl::string_view key) {
+  return path.empty() ? std::string(key) : absl::StrCat(path, ".", key);
+}
+
 // A mapping whose keys are all in `allowed`: a typo must not be silently ignored.
 absl::Status CheckMapping(const YAML::Node& node, absl::string_view path,
                           std::initializer_list<absl::string_view> allowed) {
   if (!node.IsMap()) return ErrorAt(node, path, "expected a mapping");
+  absl::flat_hash_set<std::string> seen;
   for (const auto& entry : node) {
     if (!entry.first.IsScalar()) return ErrorAt(entry.first, path, "keys must be plain names");
     const std::string key = entry.first.Scalar();
+    // yaml-cpp keeps one of two equal keys without a word; which one was meant is unknowable.
+    if (!seen.insert(key).second) {
+      return ErrorAt(entry.first, Child(path, key), "duplicate key");
+    }
     bool known = false;
     for (absl::string_view name : allowed) known = known || name == key;
     if (!known) {
-      return ErrorAt(entry.first, path.empty() ? key : absl::StrCat(path, ".", key),
+      return ErrorAt(entry.first, Child(path, key),
                      absl::StrCat("unknown key '", key,
                                   "' (expected one of: ", absl::StrJoin(allowed, ", "), ")"));
     }
   }
   return absl::OkStatus();
-}
-
-std::string Child(absl::string_view path, absl::string_view key) {
-  return path.empty() ? std::string(key) : absl::StrCat(path, ".", key);
 }
 
 absl::StatusOr<std::string> ReadString(const YAML::Node& node, absl::string_view path) {
@@ -221,6 +228,12 @@ absl::StatusOr<cfg::ModelPrice> ReadPrice(const YAML::Node& node, const std::str
   return price;
 }
 
+const std::string& NameOf(const cfg::Team& team) { return team.name(); }
+const std::string& NameOf(const cfg::Provider& provider) { return provider.name(); }
+const std::string& NameOf(const cfg::Model& model) { return model.name(); }
+const std::string& NameOf(const cfg::Route& route) { return route.task(); }
+const std::string& NameOf(const cfg::ModelPrice& price) { return price.model(); }
+
 template <typename Message>
 absl::Status ReadSection(
     const YAML::Node& root, absl::string_view key,
@@ -229,8 +242,17 @@ absl::Status ReadSection(
   const YAML::Node section = root[std::string(key)];
   if (IsAbsent(section)) return absl::OkStatus();
   if (!section.IsSequence()) return ErrorAt(section, key, "expected a list");
+  absl::flat_hash_map<std::string, size_t> index_by_name;
   for (size_t i = 0; i < section.size(); ++i) {
-    GW_ASSIGN_OR_RETURN(Message item, read(section[i], absl::StrCat(key, "[", i, "]")));
+    const std::string path = absl::StrCat(key, "[", i, "]");
+    GW_ASSIGN_OR_RETURN(Message item, read(section[i], path));
+    // Two entries of one name would silently override each other in the merge.
+    const auto [it, inserted] = index_by_name.emplace(NameOf(item), i);
+    if (!inserted) {
+      return ErrorAt(
+          section[i], path,
+          absl::StrCat("duplicate '", NameOf(item), "' (also ", key, "[", it->second, "])"));
+    }
     *out->Add() = std::move(item);
   }
   return absl::OkStatus();

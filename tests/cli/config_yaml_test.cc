@@ -139,6 +139,19 @@ TEST(ParseGatewayYamlTest, UnknownKeysAreErrorsNamingThePath) {
               HasSubstr("pricing[0].cached_usd_per_mtok"));
 }
 
+TEST(ParseGatewayYamlTest, DuplicatesAreErrors) {
+  EXPECT_THAT(ParseError("teams:\n  - name: a\n    rpm: 5\n    rpm: 6\n"),
+              HasSubstr("teams[0].rpm: duplicate key"));
+  EXPECT_THAT(ParseError("teams:\n  - name: a\n  - name: b\n  - name: a\n"),
+              HasSubstr("teams[2]: duplicate 'a' (also teams[0])"));
+  EXPECT_THAT(ParseError("routes:\n  - {task: t, primary: m}\n  - {task: t, primary: n}\n"),
+              HasSubstr("routes[1]"));
+  // The same name in different kinds is fine.
+  ParseOk(
+      "models:\n  - {name: x, provider: p}\npricing:\n  - {model: x, input_usd_per_mtok: 1, "
+      "output_usd_per_mtok: 2}\n");
+}
+
 TEST(ParseGatewayYamlTest, BadValuesAreErrorsNamingThePath) {
   EXPECT_THAT(ParseError("teams:\n  - name: a\n    tier: gold\n"), HasSubstr("teams[0].tier"));
   EXPECT_THAT(ParseError("teams:\n  - name: a\n    rpm: lots\n"), HasSubstr("teams[0].rpm"));
