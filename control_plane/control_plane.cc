@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "control_plane/discovery/server_options.h"
 #include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/security/server_credentials.h"
@@ -36,11 +37,14 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Start(
   if (!store.ok()) return store.status();
   std::unique_ptr<ControlPlane> cp(new ControlPlane(*std::move(store), options));
 
-  // Services. Each new service is one member, one construction here and one RegisterService
-  // below. Config discovery, once constructed first, supplies the worker statuses instead of
-  // this empty list: [discovery = cp->discovery_.get()] { return discovery->WorkerStatuses(); }
-  cp->admin_ = std::make_unique<AdminService>(
-      *cp->store_, cp->auth_, [] { return std::vector<gateway::admin::v1::WorkerStatus>{}; });
+  // Services: each is one member, one construction here and one RegisterService below.
+  ControlPlane& self = *cp;
+  self.discovery_ = std::make_unique<DiscoveryService>(self.auth_);
+  self.store_->AddVersionListener(
+      [&self](int64_t /*version*/) { self.discovery_->Publish(self.store_->Current()); });
+  self.discovery_->Publish(self.store_->Current());
+  self.admin_ = std::make_unique<AdminService>(*self.store_, self.auth_,
+                                               [&self] { return self.discovery_->Workers(); });
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -48,23 +52,22 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Start(
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &bound_port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
-  // Workers keep their config streams alive with pings; permit them instead of answering with
-  // GOAWAY too_many_pings.
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Workers' keepalive pings on idle config streams are allowed, and dead workers noticed.
+  ApplyDiscoveryServerOptions(builder);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   // gRPC sets SO_REUSEPORT by default: a second control plane would then share the port (and
   // split the calls) instead of failing to start.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.RegisterService(cp->admin_.get());
-  cp->server_ = builder.BuildAndStart();
-  if (cp->server_ == nullptr || bound_port == 0) {
+  builder.RegisterService(self.admin_.get());
+  builder.RegisterService(self.discovery_.get());
+  self.server_ = builder.BuildAndStart();
+  if (self.server_ == nullptr || bound_port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
                                                " (address in use or not available)"));
   }
   absl::StatusOr<std::string> address = WithPort(options.listen_address, bound_port);
   if (!address.ok()) return address.status();
-  cp->address_ = *std::move(address);
+  self.address_ = *std::move(address);
   return cp;
 }
 
@@ -73,7 +76,9 @@ ControlPlane::~ControlPlane() { Shutdown(absl::ZeroDuration()); }
 void ControlPlane::Shutdown(absl::Duration grace) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
-  // Services holding long-lived streams end them here, before the deadline cancels them.
+  // Long-lived streams end first, so that shutdown does not wait for the deadline on them;
+  // workers reconnect to the next control plane.
+  discovery_->CloseStreams();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
 }

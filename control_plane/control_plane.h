@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "control_plane/admin/admin_service.h"
 #include "control_plane/auth/token_auth.h"
+#include "control_plane/discovery/discovery_service.h"
 #include "control_plane/store/config_store.h"
 #include "grpcpp/server.h"
 
@@ -56,6 +57,7 @@ class ControlPlane {
   // store it calls into are destroyed.
   std::unique_ptr<ConfigStore> store_;
   TokenAuth auth_;
+  std::unique_ptr<DiscoveryService> discovery_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
