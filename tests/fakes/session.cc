@@ -15,6 +15,7 @@
 #include "boost/asio/write.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
 #include "boost/beast/core/stream_traits.hpp"
+#include "boost/beast/core/string.hpp"
 #include "boost/beast/http/parser.hpp"
 #include "boost/beast/http/read.hpp"
 #include "tests/fakes/request_handler.h"
@@ -63,8 +64,7 @@ class Connection {
       spare.body().clear();
       http::request_parser<http::string_body> parser(std::move(spare));
       parser.body_limit(kBodyLimit);
-      auto [read_error, read_bytes] = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
-      if (read_error) break;
+      if (!co_await ReadRequest(parser)) break;
       const FakeHttpRequest& request = parser.get();
       keep_alive_ = request.keep_alive();
       reply_.Clear();
@@ -91,6 +91,20 @@ class Connection {
   }
 
  private:
+  // Clients such as curl send "Expect: 100-continue" with larger bodies and wait for the
+  // interim answer before sending the body.
+  asio::awaitable<bool> ReadRequest(http::request_parser<http::string_body>& parser) {
+    auto [head_error, head_bytes] =
+        co_await http::async_read_header(stream_, buffer_, parser, kNoThrow);
+    if (head_error) co_return false;
+    if (!parser.is_done() && beast::iequals(parser.get()[http::field::expect], "100-continue") &&
+        !co_await Write("HTTP/1.1 100 Continue\r\n\r\n")) {
+      co_return false;
+    }
+    auto [body_error, body_bytes] = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
+    co_return !body_error;
+  }
+
   // Answers that wait or stream get a concurrent read, so a client that leaves is seen while
   // the fake would otherwise only sleep; plain answers skip it to stay one write per request.
   bool NeedsWatch() const {
