@@ -240,6 +240,22 @@ TEST(FakeProvider, KeepAliveServesManyRequestsOnOneConnection) {
   EXPECT_EQ(Stat(*fake, "connections"), 2);  // the keep-alive one and this stats call
 }
 
+TEST(FakeProvider, AnswersExpectContinueBeforeTheBody) {
+  auto fake = StartFake();
+  ASSERT_TRUE(fake);
+  auto c = TestHttpConnection::Open(fake->address());
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(
+      (*c)->Send("POST", "/v1/chat/completions", ChatBody("hi"), {{"Expect", "100-continue"}})
+          .ok());
+  auto interim = (*c)->ReadResponse();
+  ASSERT_TRUE(interim.ok()) << interim.status();
+  EXPECT_EQ(interim->status, 100);
+  auto r = (*c)->ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+}
+
 TEST(FakeProvider, EmbeddingsAreDeterministicWithExactUsage) {
   auto fake = StartFake();
   ASSERT_TRUE(fake);

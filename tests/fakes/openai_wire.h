@@ -15,7 +15,7 @@ namespace gw::testing {
 
 inline constexpr std::string_view kSystemFingerprint = "fp_f4ke0pr0v1d";
 
-// "chatcmpl-" followed by 29 letters and digits, unique within the process.
+// "chatcmpl-" followed by 29 pseudo-random letters and digits.
 std::string NewCompletionId();
 
 void AppendChatCompletion(std::string& out, std::string_view id, int64_t created,

@@ -1,6 +1,5 @@
 #include "tests/fakes/response_head.h"
 
-#include <atomic>
 #include <charconv>
 #include <random>
 
@@ -46,8 +45,9 @@ std::string_view ReasonPhrase(int status) {
 
 void AppendRequestId(std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  static std::atomic<uint64_t> counter{std::random_device{}()};
-  uint64_t x = counter.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed);
+  thread_local uint64_t counter =
+      (uint64_t{std::random_device{}()} << 32) ^ uint64_t { std::random_device{}() };
+  uint64_t x = counter += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   x ^= x >> 31;
