@@ -55,8 +55,9 @@ class ConfigDistributionTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(cp_.Start().ok()) << cp_.Log();
     ASSERT_EQ(gwctl_.Run({"team", "create", "search"}).exit_code, 0);
-    ASSERT_EQ(gwctl_.Run({"provider", "create", "local", "--type", "openai-compatible",
-                          "--base-url", "http://127.0.0.1:9/v1"})
+    ASSERT_EQ(gwctl_
+                  .Run({"provider", "create", "local", "--type", "openai-compatible", "--base-url",
+                        "http://127.0.0.1:9/v1"})
                   .exit_code,
               0);
     for (const char* model : {"small", "large"}) {
@@ -134,7 +135,8 @@ TEST_F(ConfigDistributionTest, ChangesReachTwoWorkersWithinOneSecond) {
   const std::string expiring =
       CreateKey({"--expires", absl::FormatTime(absl::RFC3339_full, expires, absl::UTCTimeZone())});
   for (const WorkerProcess* worker : {&a, &b}) {
-    EXPECT_TRUE(PollUntil([&] { return ModelsStatus(*worker, expiring) == 200; }, absl::Seconds(1)));
+    EXPECT_TRUE(
+        PollUntil([&] { return ModelsStatus(*worker, expiring) == 200; }, absl::Seconds(1)));
   }
   for (const WorkerProcess* worker : {&a, &b}) {
     EXPECT_TRUE(PollUntil([&] { return ModelsStatus(*worker, expiring) == 401; },
@@ -176,9 +178,9 @@ TEST_F(ConfigDistributionTest, NackKeepsOldVersionAndIsShownInStatus) {
   const int64_t good = ReadyVersion(worker);
 
   // A routing strategy beyond fallback needs a feature level no worker implements yet.
-  ASSERT_EQ(gwctl_.Run({"route", "set", "chat", "--primary", "small", "--strategy", "cost"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      gwctl_.Run({"route", "set", "chat", "--primary", "small", "--strategy", "cost"}).exit_code,
+      0);
   const int64_t rejected = good + 1;
   json::object status;
   EXPECT_TRUE(PollUntil(
@@ -256,7 +258,8 @@ TEST_F(ConfigDistributionTest, WorkersSurviveControlPlaneKill) {
 TEST_F(ConfigDistributionTest, TokensAreNotInterchangeable) {
   auto channel = grpc::CreateChannel(cp_.address(), grpc::InsecureChannelCredentials());
   auto stub = gateway::discovery::v1::ConfigDiscovery::NewStub(channel);
-  for (const std::string& token : {std::string(kAdminToken), std::string("wrong-token-0123456789")}) {
+  for (const std::string& token :
+       {std::string(kAdminToken), std::string("wrong-token-0123456789")}) {
     grpc::ClientContext context;
     context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
