@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
 
 extern char** environ;
 
@@ -23,16 +24,11 @@ std::string ReadAll(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
 }
 
-std::string TmpRoot() {
-  const char* dir = std::getenv("TMPDIR");
-  return dir != nullptr && *dir != '\0' ? dir : "/tmp";
-}
-
 // Owns a temporary directory for one run's output files.
 class TempOutputDir {
  public:
   TempOutputDir() {
-    std::string pattern = TmpRoot() + "/gwctl-run-XXXXXX";
+    std::string pattern = ::testing::TempDir() + "gwctl-run-XXXXXX";
     path_ = mkdtemp(pattern.data()) != nullptr ? pattern : "";
   }
   ~TempOutputDir() {
