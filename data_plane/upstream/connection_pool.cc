@@ -9,8 +9,9 @@ ConnectionPool::ConnectionPool(ConnectionPoolOptions options)
     : options_(options),
       max_idle_(std::chrono::duration_cast<Clock::duration>(
           absl::ToChronoNanoseconds(options.max_idle_time))),
-      dns_ttl_(std::chrono::duration_cast<Clock::duration>(
-          absl::ToChronoNanoseconds(options.dns_ttl))) {}
+      dns_ttl_(
+          std::chrono::duration_cast<Clock::duration>(absl::ToChronoNanoseconds(options.dns_ttl))) {
+}
 
 ConnectionPool::~ConnectionPool() { CloseIdle(); }
 
@@ -77,9 +78,8 @@ void ConnectionPool::SweepIfDue(Clock::time_point now) {
   next_sweep_ = now + max_idle_ / 2;
   for (auto& [key, origin] : origins_) {
     const auto fresh_begin =
-        std::find_if(origin.idle.begin(), origin.idle.end(), [&](const ConnectionPtr& c) {
-          return now - c->idle_since <= max_idle_;
-        });
+        std::find_if(origin.idle.begin(), origin.idle.end(),
+                     [&](const ConnectionPtr& c) { return now - c->idle_since <= max_idle_; });
     for (auto it = origin.idle.begin(); it != fresh_begin; ++it) (*it)->Close();
     origin.idle.erase(origin.idle.begin(), fresh_begin);
   }

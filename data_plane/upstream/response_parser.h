@@ -24,7 +24,9 @@ class ResponseHeaders {
   // The first field of that name (case-insensitive); empty when absent.
   absl::string_view Find(absl::string_view name) const;
   size_t size() const { return fields_.size(); }
-  absl::string_view name(size_t i) const { return Slice(fields_[i].name_begin, fields_[i].name_size); }
+  absl::string_view name(size_t i) const {
+    return Slice(fields_[i].name_begin, fields_[i].name_size);
+  }
   absl::string_view value(size_t i) const {
     return Slice(fields_[i].value_begin, fields_[i].value_size);
   }

@@ -23,8 +23,7 @@ absl::StatusOr<std::unique_ptr<ssl::context>> MakeTlsClientContext(
     context->load_verify_file(options.extra_ca_file, error);
     if (error) {
       return absl::InvalidArgumentError(absl::StrCat("cannot load the upstream CA file ",
-                                                     options.extra_ca_file, ": ",
-                                                     error.message()));
+                                                     options.extra_ca_file, ": ", error.message()));
     }
   }
   context->set_verify_mode(ssl::verify_peer, error);

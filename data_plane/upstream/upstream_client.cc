@@ -45,8 +45,7 @@ absl::StatusOr<std::unique_ptr<UpstreamClient>> UpstreamClient::Create(
       new UpstreamClient(std::move(executor), options, *std::move(tls)));
 }
 
-UpstreamClient::UpstreamClient(asio::any_io_executor executor,
-                               const UpstreamClientOptions& options,
+UpstreamClient::UpstreamClient(asio::any_io_executor executor, const UpstreamClientOptions& options,
                                std::unique_ptr<asio::ssl::context> tls)
     : executor_(std::move(executor)),
       max_response_body_bytes_(options.max_response_body_bytes),
@@ -76,7 +75,8 @@ UpstreamCall::Clock::time_point UpstreamCall::Capped(Clock::time_point deadline,
 absl::Status UpstreamCall::Failure(const boost::system::error_code& error,
                                    absl::string_view doing) const {
   if (cancelled_) return absl::CancelledError("upstream call cancelled");
-  const absl::string_view origin = endpoint_ != nullptr ? endpoint_->pool_key : "";
+  const absl::string_view origin =
+      endpoint_ != nullptr ? absl::string_view(endpoint_->pool_key) : absl::string_view();
   if (connection_ && connection_->expired()) {
     switch (*connection_->expired()) {
       case UpstreamTimeout::kConnect:
@@ -102,16 +102,16 @@ absl::Status UpstreamCall::Failure(const boost::system::error_code& error,
     }
   }
   if (error == http::error::body_limit) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("upstream ", origin, ": the response body exceeds ",
-                     client_.max_response_body_bytes_, " bytes"));
+    return absl::ResourceExhaustedError(absl::StrCat("upstream ", origin,
+                                                     ": the response body exceeds ",
+                                                     client_.max_response_body_bytes_, " bytes"));
   }
   if (error.category() == http::make_error_code(http::error::bad_version).category()) {
     return absl::UnavailableError(
         absl::StrCat("upstream ", origin, ": malformed HTTP response (", error.message(), ")"));
   }
-  return absl::UnavailableError(absl::StrCat("upstream ", origin, ": ", doing, ": ",
-                                             error.message()));
+  return absl::UnavailableError(
+      absl::StrCat("upstream ", origin, ": ", doing, ": ", error.message()));
 }
 
 asio::awaitable<absl::Status> UpstreamCall::ConnectFresh() {
@@ -136,7 +136,13 @@ asio::awaitable<absl::Status> UpstreamCall::ConnectFresh() {
   ++client_.connections_opened_;
   if (endpoint_->tls) {
     error = co_await connection_->Handshake(*endpoint_, *client_.tls_);
-    if (error) co_return Failure(error, "TLS handshake");
+    if (error) {
+      const absl::string_view refused = connection_->TlsVerifyError();
+      co_return Failure(error,
+                        refused.empty()
+                            ? std::string("TLS handshake")
+                            : absl::StrCat("TLS handshake: certificate refused (", refused, ")"));
+    }
   }
   co_return absl::OkStatus();
 }
@@ -259,9 +265,9 @@ asio::awaitable<absl::Status> UpstreamCall::ReadUntil(bool want_head, std::strin
     }
     if (!want_head) {
       UpstreamTimeout kind = got_body_byte_ ? UpstreamTimeout::kIdle : UpstreamTimeout::kFirstByte;
-      const Clock::time_point deadline =
-          got_body_byte_ ? Capped(Clock::now() + ToClock(timeouts_.idle), kind)
-                         : Capped(first_byte_deadline_, kind);
+      const Clock::time_point deadline = got_body_byte_
+                                             ? Capped(Clock::now() + ToClock(timeouts_.idle), kind)
+                                             : Capped(first_byte_deadline_, kind);
       connection_->SetDeadline(deadline, kind);
     }
     const boost::system::error_code error = co_await connection_->ReadSome();
@@ -274,12 +280,12 @@ asio::awaitable<absl::Status> UpstreamCall::ReadUntil(bool want_head, std::strin
       boost::system::error_code eof_error;
       parser_->put_eof(eof_error);
       if (eof_error) {
-        co_return absl::UnavailableError(absl::StrCat(
-            "upstream ", endpoint_->pool_key, ": the connection closed mid-response"));
+        co_return absl::UnavailableError(
+            absl::StrCat("upstream ", endpoint_->pool_key, ": the connection closed mid-response"));
       }
       if (satisfied()) co_return absl::OkStatus();
-      co_return absl::UnavailableError(absl::StrCat(
-          "upstream ", endpoint_->pool_key, ": the connection closed mid-response"));
+      co_return absl::UnavailableError(
+          absl::StrCat("upstream ", endpoint_->pool_key, ": the connection closed mid-response"));
     }
     co_return Failure(error, want_head ? "waiting for the response" : "reading the response");
   }

@@ -36,8 +36,8 @@ asio::awaitable<boost::system::error_code> UpstreamConnection::Resolve(
   const asio::ip::address ip = asio::ip::make_address(endpoint.host, not_ip);
   const std::string port = std::to_string(endpoint.port);
   if (!not_ip) {
-    addresses = tcp::resolver::results_type::create(tcp::endpoint(ip, endpoint.port),
-                                                    endpoint.host, port);
+    addresses =
+        tcp::resolver::results_type::create(tcp::endpoint(ip, endpoint.port), endpoint.host, port);
     co_return boost::system::error_code();
   }
   auto [error, results] = co_await resolver_.async_resolve(endpoint.host, port, kNoThrow);
@@ -107,6 +107,13 @@ void UpstreamConnection::SetDeadline(Clock::time_point deadline, UpstreamTimeout
   if (!watchdog_at_ || *watchdog_at_ > deadline) ArmWatchdog(deadline);
 }
 
+absl::string_view UpstreamConnection::TlsVerifyError() {
+  if (!tls_) return {};
+  const long result = SSL_get_verify_result(tls_->native_handle());
+  if (result == X509_V_OK) return {};
+  return X509_verify_cert_error_string(result);
+}
+
 void UpstreamConnection::ClearDeadline() {
   deadline_.reset();
   if (watchdog_at_) {
@@ -118,10 +125,9 @@ void UpstreamConnection::ClearDeadline() {
 void UpstreamConnection::ArmWatchdog(Clock::time_point at) {
   watchdog_.expires_at(at);
   watchdog_at_ = at;
-  watchdog_.async_wait(
-      [weak = weak_from_this()](const boost::system::error_code& error) {
-        if (const auto self = weak.lock()) self->OnWatchdog(error);
-      });
+  watchdog_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
+    if (const auto self = weak.lock()) self->OnWatchdog(error);
+  });
 }
 
 void UpstreamConnection::OnWatchdog(const boost::system::error_code& error) {
@@ -148,8 +154,7 @@ void UpstreamConnection::Close() {
 bool UpstreamConnection::LooksAlive() {
   if (!socket_.is_open() || read_buffer_.size() != 0) return false;
   char byte;
-  const ssize_t peeked =
-      ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  const ssize_t peeked = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 

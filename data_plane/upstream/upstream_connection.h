@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "boost/asio/any_io_executor.hpp"
 #include "boost/asio/awaitable.hpp"
@@ -68,6 +69,10 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   // Whether an idle connection still looks usable: open, and the peer has neither closed it
   // nor sent anything unasked (non-blocking peek, no read).
   bool LooksAlive();
+
+  // Why the peer's certificate was refused ("certificate has expired", "hostname mismatch");
+  // empty when it was not.
+  absl::string_view TlsVerifyError();
 
   boost::beast::flat_buffer& read_buffer() { return read_buffer_; }
   std::string& write_buffer() { return write_buffer_; }

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "boost/url/parse.hpp"
 #include "boost/url/url_view.hpp"
@@ -13,12 +14,13 @@ std::string UpstreamEndpoint::PathFor(absl::string_view suffix) const {
 }
 
 absl::StatusOr<UpstreamEndpoint> ParseUpstreamEndpoint(absl::string_view base_url) {
-  const auto parsed = boost::urls::parse_absolute_uri(
-      boost::core::string_view(base_url.data(), base_url.size()));
-  // The URL itself is no secret, but keep messages short and free of anything but the URL.
+  const auto parsed =
+      boost::urls::parse_absolute_uri(boost::core::string_view(base_url.data(), base_url.size()));
+  // A URL with user info may carry a password: never echo that one.
+  const absl::string_view shown = absl::StrContains(base_url, '@') ? "<withheld>" : base_url;
   const auto invalid = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid provider base URL '", base_url,
-                                                   "': ", why));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid provider base URL '", shown, "': ", why));
   };
   if (!parsed) return invalid("not an absolute URL");
   const boost::urls::url_view& url = *parsed;

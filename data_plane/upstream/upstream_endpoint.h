@@ -14,7 +14,7 @@ namespace gw::dp {
 
 struct UpstreamEndpoint {
   bool tls = true;
-  std::string host;         // Without brackets for IPv6 literals; used for DNS, SNI and checks.
+  std::string host;  // Without brackets for IPv6 literals; used for DNS, SNI and checks.
   uint16_t port = 443;
   std::string base_path;    // "/v1" for "https://api.openai.com/v1/"; "" for a bare origin.
   std::string host_header;  // "api.openai.com" or "127.0.0.1:8000" (port only when not default).

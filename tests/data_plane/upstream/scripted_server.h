@@ -63,8 +63,7 @@ class ScriptedServer {
   using Script = std::function<boost::asio::awaitable<void>(ScriptedConnection&)>;
 
   // `tls` (optional) is used by the server thread only.
-  explicit ScriptedServer(Script script,
-                          std::unique_ptr<boost::asio::ssl::context> tls = nullptr);
+  explicit ScriptedServer(Script script, std::unique_ptr<boost::asio::ssl::context> tls = nullptr);
   ~ScriptedServer();
 
   uint16_t port() const { return port_; }

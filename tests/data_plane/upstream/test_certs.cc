@@ -1,6 +1,7 @@
 #include "tests/data_plane/upstream/test_certs.h"
 
 #include <cstdlib>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 
@@ -16,11 +17,12 @@ absl::Status Run(const std::string& command) {
 }
 
 absl::Status MakeCa(const std::string& dir, const std::string& name) {
-  return Run(absl::StrCat("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-                          "-nodes -days 2 -subj /CN=",
-                          name, " -keyout ", dir, "/", name, ".key -out ", dir, "/", name,
-                          ".pem -addext basicConstraints=critical,CA:TRUE -addext "
-                          "keyUsage=critical,keyCertSign,cRLSign"));
+  return Run(
+      absl::StrCat("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                   "-nodes -days 2 -subj /CN=",
+                   name, " -keyout ", dir, "/", name, ".key -out ", dir, "/", name,
+                   ".pem -addext basicConstraints=critical,CA:TRUE -addext "
+                   "keyUsage=critical,keyCertSign,cRLSign"));
 }
 
 absl::Status MakeLeaf(const std::string& dir, const std::string& ca, const std::string& name,
@@ -32,14 +34,14 @@ absl::Status MakeLeaf(const std::string& dir, const std::string& ca, const std::
       !s.ok()) {
     return s;
   }
-  if (auto s = Run(absl::StrCat("printf 'subjectAltName=", san,
-                                "\\nextendedKeyUsage=serverAuth\\n' > ", base, ".ext"));
-      !s.ok()) {
-    return s;
+  {
+    std::ofstream extensions(base + ".ext");
+    extensions << "subjectAltName=" << san << "\nextendedKeyUsage=serverAuth\n";
+    if (!extensions.good()) return absl::InternalError("cannot write " + base + ".ext");
   }
-  return Run(absl::StrCat("openssl x509 -req -in ", base, ".csr -CA ", dir, "/", ca,
-                          ".pem -CAkey ", dir, "/", ca, ".key -CAcreateserial -days 2 -out ",
-                          base, ".pem -extfile ", base, ".ext"));
+  return Run(absl::StrCat("openssl x509 -req -in ", base, ".csr -CA ", dir, "/", ca, ".pem -CAkey ",
+                          dir, "/", ca, ".key -CAcreateserial -days 2 -out ", base,
+                          ".pem -extfile ", base, ".ext"));
 }
 
 }  // namespace

@@ -12,12 +12,12 @@
 namespace gw::testing {
 
 struct TestCerts {
-  std::string ca_cert;           // The CA the client is told to trust.
-  std::string server_cert;       // SAN IP:127.0.0.1, DNS:localhost; signed by ca_cert.
+  std::string ca_cert;      // The CA the client is told to trust.
+  std::string server_cert;  // SAN IP:127.0.0.1, DNS:localhost; signed by ca_cert.
   std::string server_key;
-  std::string wrong_name_cert;   // SAN DNS:wrong.example; signed by ca_cert.
+  std::string wrong_name_cert;  // SAN DNS:wrong.example; signed by ca_cert.
   std::string wrong_name_key;
-  std::string untrusted_cert;    // SAN IP:127.0.0.1, DNS:localhost; signed by another CA.
+  std::string untrusted_cert;  // SAN IP:127.0.0.1, DNS:localhost; signed by another CA.
   std::string untrusted_key;
 };
 

@@ -1,5 +1,7 @@
 #include "data_plane/upstream/upstream_client.h"
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -349,19 +351,21 @@ TEST_F(UpstreamClientTest, StreamsHaveNoTotalTimeout) {
 TEST_F(UpstreamClientTest, ConnectTimeout) {
   // A listener whose accept queue is full drops further SYNs, so connecting hangs.
   asio::io_context side;
-  asio::ip::tcp::acceptor full(side, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  asio::ip::tcp::acceptor full(side,
+                               asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   full.listen(0);
-  std::vector<std::unique_ptr<asio::ip::tcp::socket>> fillers;
+  // Non-blocking connects (asio's synchronous connect would wait for the hanging ones).
+  std::vector<asio::ip::tcp::socket> fillers;
   for (int i = 0; i < 2; ++i) {
-    auto filler = std::make_unique<asio::ip::tcp::socket>(side);
-    filler->open(asio::ip::tcp::v4());
-    filler->non_blocking(true);
-    boost::system::error_code ignored;
-    filler->connect(full.local_endpoint(), ignored);
-    fillers.push_back(std::move(filler));
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ASSERT_GE(fd, 0);
+    const auto target = full.local_endpoint();
+    ::connect(fd, target.data(), static_cast<socklen_t>(target.size()));
+    fillers.emplace_back(side, asio::ip::tcp::v4(), fd);
   }
   absl::SleepFor(absl::Milliseconds(50));  // Let the handshakes that can complete complete.
-  auto endpoint = ParseUpstreamEndpoint(absl::StrCat("http://127.0.0.1:", full.local_endpoint().port()));
+  auto endpoint =
+      ParseUpstreamEndpoint(absl::StrCat("http://127.0.0.1:", full.local_endpoint().port()));
   ASSERT_TRUE(endpoint.ok());
   endpoint_ = *endpoint;
   timeouts_.connect = absl::Milliseconds(300);
@@ -375,7 +379,8 @@ TEST_F(UpstreamClientTest, RefusedConnectionIsUnavailable) {
   asio::io_context side;
   uint16_t port;
   {
-    asio::ip::tcp::acceptor probe(side, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    asio::ip::tcp::acceptor probe(side,
+                                  asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     port = probe.local_endpoint().port();
   }
   auto endpoint = ParseUpstreamEndpoint(absl::StrCat("http://127.0.0.1:", port));

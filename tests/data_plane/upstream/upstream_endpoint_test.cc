@@ -47,9 +47,9 @@ TEST(UpstreamEndpointTest, Ipv6Literal) {
 }
 
 TEST(UpstreamEndpointTest, RefusesWhatABaseUrlCannotHave) {
-  for (const char* bad : {"", "api.openai.com/v1", "ftp://x/v1", "https:///v1",
-                          "https://user:pw@x/v1", "https://x/v1?a=b", "https://x/v1#f",
-                          "https://x:0/", "https://x:99999/"}) {
+  for (const char* bad :
+       {"", "api.openai.com/v1", "ftp://x/v1", "https:///v1", "https://user:pw@x/v1",
+        "https://x/v1?a=b", "https://x/v1#f", "https://x:0/", "https://x:99999/"}) {
     EXPECT_EQ(ParseUpstreamEndpoint(bad).status().code(), absl::StatusCode::kInvalidArgument)
         << bad;
   }
