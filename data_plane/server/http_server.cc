@@ -27,7 +27,7 @@ using asio::ip::tcp;
 
 struct HttpServer::IoThread {
   IoThread(const Router& router, const SnapshotStore& snapshots, SessionLimits limits)
-      : env(router, snapshots, limits), io(1), acceptor(io), drain_timer(io) {}
+      : env(router, snapshots, limits), io(1), acceptor(io), drain_timer(io), sweep_timer(io) {}
 
   // Declared first, destroyed last: requests abandoned at the drain deadline are coroutine
   // frames that io's destructor destroys, and their sessions unlink themselves from env.
@@ -35,6 +35,7 @@ struct HttpServer::IoThread {
   asio::io_context io;  // Concurrency hint 1: only this thread runs it.
   tcp::acceptor acceptor;
   asio::steady_timer drain_timer;
+  asio::steady_timer sweep_timer;
   std::thread thread;
 };
 
@@ -102,6 +103,18 @@ asio::awaitable<void> ServeConnection(std::unique_ptr<HttpSession> session, Sess
   if (env.draining && env.sessions.empty()) drain_timer.cancel();
 }
 
+// Once a second: refreshes the thread's coarse clock and closes connections idle past their
+// deadline. Ends when the server drains.
+asio::awaitable<void> SweepIdleSessions(SessionEnv& env, asio::steady_timer& timer) {
+  while (!env.draining) {
+    timer.expires_after(std::chrono::seconds(1));
+    const auto [error] = co_await timer.async_wait(kNoThrow);
+    if (error) break;
+    env.coarse_now = std::chrono::steady_clock::now();
+    for (HttpSession& session : env.sessions) session.CloseIfExpired(env.coarse_now);
+  }
+}
+
 asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, SessionEnv& env,
                                  asio::steady_timer& drain_timer) {
   asio::steady_timer pause(acceptor.get_executor());
@@ -153,6 +166,7 @@ absl::Status HttpServer::Start() {
 
   for (auto& t : threads_) {
     asio::co_spawn(t->io, AcceptLoop(t->acceptor, t->env, t->drain_timer), asio::detached);
+    asio::co_spawn(t->io, SweepIdleSessions(t->env, t->sweep_timer), asio::detached);
     t->thread = std::thread([io_thread = t.get()] {
       try {
         io_thread->io.run();
@@ -178,6 +192,7 @@ void HttpServer::Stop(absl::Duration drain) {
       self.env.draining = true;
       boost::system::error_code ignored;
       self.acceptor.close(ignored);
+      self.sweep_timer.cancel();
       // Closing an idle session unlinks nothing yet (its coroutine ends later), so iterating the
       // list while closing is safe.
       for (HttpSession& session : self.env.sessions) session.CloseWhenIdle();

@@ -37,7 +37,7 @@ void AppendNumber(uint64_t value, std::string& out) {
 }  // namespace
 
 HttpSession::HttpSession(SessionEnv& env, asio::ip::tcp::socket socket)
-    : env_(env), stream_(std::move(socket)) {
+    : env_(env), socket_(std::move(socket)) {
   env_.sessions.push_back(*this);
 }
 
@@ -51,7 +51,15 @@ void HttpSession::CloseWhenIdle() {
 
 void HttpSession::CloseNow() {
   boost::system::error_code ignored;
-  stream_.socket().close(ignored);
+  socket_.close(ignored);
+}
+
+void HttpSession::CloseIfExpired(std::chrono::steady_clock::time_point now) {
+  if (now >= expires_at_) CloseNow();
+}
+
+void HttpSession::ArmIdleDeadline(absl::Duration timeout) {
+  expires_at_ = env_.coarse_now + absl::ToChronoNanoseconds(timeout);
 }
 
 void HttpSession::AssignRequestId() {
@@ -74,11 +82,12 @@ asio::awaitable<void> HttpSession::Run() {
     parser_->body_limit(env_.limits.max_body_bytes);
     parser_->header_limit(env_.limits.max_header_bytes);
     ctx_.Reset();
-    stream_.expires_after(absl::ToChronoNanoseconds(env_.limits.idle_timeout));
+    ArmIdleDeadline(env_.limits.idle_timeout);
     reading_ = true;
     const auto [read_error, bytes_read] =
-        co_await http::async_read(stream_, buffer_, *parser_, kNoThrow);
+        co_await http::async_read(socket_, buffer_, *parser_, kNoThrow);
     reading_ = false;
+    expires_at_ = std::chrono::steady_clock::time_point::max();
 
     bool keep_alive = true;
     if (read_error) {
@@ -142,8 +151,9 @@ asio::awaitable<bool> HttpSession::WriteResponse(bool keep_alive, bool head_only
 
   const std::array<asio::const_buffer, 2> buffers = {
       asio::buffer(head_), head_only ? asio::const_buffer() : asio::buffer(response.body)};
-  stream_.expires_after(absl::ToChronoNanoseconds(env_.limits.idle_timeout));
-  const auto [error, written] = co_await asio::async_write(stream_, buffers, kNoThrow);
+  ArmIdleDeadline(env_.limits.idle_timeout);
+  const auto [error, written] = co_await asio::async_write(socket_, buffers, kNoThrow);
+  expires_at_ = std::chrono::steady_clock::time_point::max();
   co_return !error;
 }
 
@@ -151,16 +161,16 @@ asio::awaitable<void> HttpSession::LingeringClose() {
   // Closing with unread request bytes makes the kernel send a reset, which can destroy the
   // response before the client reads it (a 413 for instance). Half-close, then drain briefly.
   boost::system::error_code ignored;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  if (!stream_.socket().is_open()) co_return;
-  stream_.expires_after(std::chrono::seconds(1));
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  if (!socket_.is_open()) co_return;
+  ArmIdleDeadline(absl::Seconds(1));
   std::array<char, 16 * 1024> scratch;
   for (size_t drained = 0; drained < 4 * 1024 * 1024;) {
-    const auto [error, n] = co_await stream_.async_read_some(asio::buffer(scratch), kNoThrow);
+    const auto [error, n] = co_await socket_.async_read_some(asio::buffer(scratch), kNoThrow);
     if (error) break;
     drained += n;
   }
-  stream_.socket().close(ignored);
+  socket_.close(ignored);
 }
 
 }  // namespace gw::dp

@@ -3,6 +3,7 @@
 // that accepted them and touch only that thread's state, so nothing on this path takes a lock.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,7 +12,6 @@
 #include "boost/asio/awaitable.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
-#include "boost/beast/core/tcp_stream.hpp"
 #include "boost/beast/http/parser.hpp"
 #include "boost/beast/http/string_body.hpp"
 #include "boost/intrusive/list.hpp"
@@ -25,7 +25,9 @@ namespace gw::dp {
 struct SessionLimits {
   uint64_t max_body_bytes = 32 * 1024 * 1024;
   uint32_t max_header_bytes = 64 * 1024;
-  // A connection that sends nothing (or reads nothing) for this long is closed.
+  // A connection that sends nothing (or reads nothing) for this long is closed. Checked by a
+  // once-a-second sweep rather than a timer per read: arming and cancelling a timer on every
+  // operation costs more than the rest of a small request.
   absl::Duration idle_timeout = absl::Seconds(60);
 };
 
@@ -44,6 +46,8 @@ class HttpSession : public boost::intrusive::list_base_hook<
   void CloseWhenIdle();
   // Drain deadline passed: close regardless.
   void CloseNow();
+  // The idle sweep: closes the connection when a read or write has waited past its deadline.
+  void CloseIfExpired(std::chrono::steady_clock::time_point now);
 
  private:
   // Whether the session waits for a request of which no byte has arrived.
@@ -51,9 +55,12 @@ class HttpSession : public boost::intrusive::list_base_hook<
   boost::asio::awaitable<bool> WriteResponse(bool keep_alive, bool head_only);
   boost::asio::awaitable<void> LingeringClose();
   void AssignRequestId();
+  void ArmIdleDeadline(absl::Duration timeout);
 
   SessionEnv& env_;
-  boost::beast::tcp_stream stream_;
+  boost::asio::ip::tcp::socket socket_;
+  // When the pending read or write gives up; max() while the pipeline works on a request.
+  std::chrono::steady_clock::time_point expires_at_ = std::chrono::steady_clock::time_point::max();
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   RequestContext ctx_;
@@ -73,7 +80,10 @@ struct SessionEnv {
   SnapshotStore::Reader snapshots;
   RequestIdGenerator request_ids;
   SessionLimits limits;
-  SessionList sessions;   // Every open session of the thread, for draining.
+  SessionList sessions;  // Every open session of the thread, for draining and idle sweeps.
+  // A clock refreshed by the idle sweep once a second: precise enough for idle deadlines, and
+  // free to read on every request.
+  std::chrono::steady_clock::time_point coarse_now = std::chrono::steady_clock::now();
   bool draining = false;  // Set once by the server's shutdown.
 };
 

@@ -333,6 +333,25 @@ TEST_F(HttpServerDrainTest, StopGivesUpOnRequestsAtTheDeadline) {
   EXPECT_LT(took, absl::Seconds(5));
 }
 
+TEST(HttpServerIdle, ClosesConnectionsIdlePastTheTimeout) {
+  SnapshotStore store;
+  auto router = BuildWorkerRouter({});
+  HttpServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.threads = 1;
+  options.limits.idle_timeout = absl::Seconds(1);
+  HttpServer server(options, *router, store);
+  ASSERT_TRUE(server.Start().ok());
+  HttpTestClient idle(server.port());
+  ASSERT_TRUE(idle.Get("/healthz").ok);
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(idle.ServerClosed());  // Blocks until the server closes (or 10 s pass).
+  const absl::Duration waited = absl::Now() - start;
+  EXPECT_GE(waited, absl::Milliseconds(900));
+  EXPECT_LT(waited, absl::Seconds(4));
+  server.Stop(absl::Seconds(1));
+}
+
 TEST(HttpServerStart, RefusesAPortAnotherProcessListensOn) {
   SnapshotStore store;
   auto router = BuildWorkerRouter({});

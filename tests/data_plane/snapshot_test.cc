@@ -11,6 +11,7 @@
 #include "data_plane/config/budget_state_slot.h"
 #include "data_plane/config/snapshot_applier.h"
 #include "data_plane/config/snapshot_store.h"
+#include "data_plane/stages/auth/key_digest.h"
 #include "gtest/gtest.h"
 #include "test_snapshots.h"
 
@@ -51,6 +52,12 @@ TEST(SnapshotCompile, FindsKeysByDigestOnly) {
   EXPECT_EQ(snapshot->FindKeyByDigest(Sha256("gwk-beta-secret"))->id, "key_b");
   EXPECT_EQ(snapshot->FindKeyByDigest(Sha256("gwk-unknown")), nullptr);
   EXPECT_EQ(snapshot->FindKeyByDigest("gwk-alpha-secret"), nullptr);  // Plaintext is no index.
+}
+
+TEST(KeyDigest, MatchesTheDigestTheControlPlaneStores) {
+  for (const std::string& key : {std::string(), std::string("gwk-a"), std::string(200, 'k')}) {
+    EXPECT_EQ(std::string(DigestApiKey(key).view()), Sha256(key)) << key.size();
+  }
 }
 
 TEST(SnapshotCompile, ExpiryIsCheckedAgainstTheGivenTime) {

@@ -1,12 +1,9 @@
 #include "data_plane/stages/auth/key_auth_stage.h"
 
-#include <openssl/sha.h>
-
-#include <array>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "data_plane/http/openai_error.h"
+#include "data_plane/stages/auth/key_digest.h"
 
 namespace gw::dp {
 namespace {
@@ -43,10 +40,7 @@ StageVerdict KeyAuthStage::OnRequest(RequestContext& ctx) const {
     return StageVerdict::kRespond;
   }
   // On the stack: the digest is the only form of the key the gateway ever compares or keeps.
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest;
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest.data());
-  const KeyInfo* info = ctx.snapshot->FindKeyByDigest(
-      absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  const KeyInfo* info = ctx.snapshot->FindKeyByDigest(DigestApiKey(key).view());
   if (info == nullptr) {
     SetOpenAiError(ctx.response, 401, ErrorType::kAuthentication, "invalid_api_key",
                    "Incorrect API key provided.");
