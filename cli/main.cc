@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   // Subcommands created below inherit this: global flags may follow the subcommand.
   app.fallthrough();
   app.require_subcommand(1);
+  app.footer(
+      "Global flags may also follow the subcommand. Exit codes: 0 success, 1 refused by the "
+      "server (or it cannot be reached), 2 usage error.");
   app.add_option("--server", ctx.options().server, "Control plane address host:port")
       ->envname("GWCTL_SERVER")
       ->capture_default_str();
