@@ -1,16 +1,18 @@
 #include "control_plane/store/config_store.h"
 
+#include <google/protobuf/arena.h>
+
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <mutex>
+#include <shared_mutex>
 #include <utility>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "common/api_key.h"
 #include "common/config_validator.h"
 #include "common/feature_level.h"
@@ -32,25 +34,28 @@ struct ConfigStore::Impl {
 
   // Held for each whole write (database transaction included) so the in-memory state always
   // equals the committed rows. Readers of the configuration use `snapshot` instead.
-  mutable absl::Mutex mu;
-  int64_t version ABSL_GUARDED_BY(mu) = 0;
-  int64_t version_updated_at ABSL_GUARDED_BY(mu) = 0;
-  cfg::GatewayConfig config ABSL_GUARDED_BY(mu);
-  absl::btree_map<std::string, KeyRecord> keys ABSL_GUARDED_BY(mu);  // By id.
-  absl::flat_hash_map<std::string, std::vector<std::string>> key_ids_by_team ABSL_GUARDED_BY(mu);
+  // std:: mutexes rather than absl::Mutex: Debian's abseil is not built for ThreadSanitizer,
+  // which then cannot see its locking. Members below are guarded by `mu` until notify_mu.
+  mutable std::shared_mutex mu;
+  int64_t version = 0;
+  int64_t version_updated_at = 0;
+  cfg::GatewayConfig config;
+  absl::btree_map<std::string, KeyRecord> keys;  // By id.
+  absl::flat_hash_map<std::string, std::vector<std::string>> key_ids_by_team;
 
   std::atomic<std::shared_ptr<const Snapshot>> snapshot;
 
   // Versions committed but not yet announced, in commit order; one thread at a time delivers
   // them, with no lock held while a listener runs (listeners may call back into the store).
-  absl::Mutex notify_mu ABSL_ACQUIRED_AFTER(mu);
-  std::vector<std::function<void(int64_t)>> listeners ABSL_GUARDED_BY(notify_mu);
-  std::deque<int64_t> pending_versions ABSL_GUARDED_BY(notify_mu);
-  bool delivering ABSL_GUARDED_BY(notify_mu) = false;
+  // Taken after `mu` when both are held; guards the three members below it.
+  std::mutex notify_mu;
+  std::vector<std::function<void(int64_t)>> listeners;
+  std::deque<int64_t> pending_versions;
+  bool delivering = false;
 
   int64_t NowMicros() const { return absl::ToUnixMicros(options.now()); }
 
-  bool TeamExists(absl::string_view name) const ABSL_SHARED_LOCKS_REQUIRED(mu) {
+  bool TeamExists(absl::string_view name) const {
     const auto& teams = config.teams();
     auto it =
         std::lower_bound(teams.begin(), teams.end(), name,
@@ -58,9 +63,15 @@ struct ConfigStore::Impl {
     return it != teams.end() && it->name() == name;
   }
 
-  // Builds and publishes the snapshot of the current state.
-  void Publish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    auto next = std::make_shared<Snapshot>();
+  // Builds and publishes the snapshot of the current state. Caller holds `mu`. The snapshot lives
+  // on its own arena, freed with the last reference: with 100,000 keys that makes building and
+  // dropping one several times cheaper than a million separate allocations.
+  void Publish() {
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.start_block_size = 64 << 10;
+    arena_options.max_block_size = 4 << 20;
+    auto arena = std::make_shared<google::protobuf::Arena>(arena_options);
+    Snapshot* next = google::protobuf::Arena::CreateMessage<Snapshot>(arena.get());
     next->set_version(version);
     next->set_required_feature_level(RequiredFeatureLevel(config));
     *next->mutable_created_at() = MicrosToTimestamp(version_updated_at);
@@ -68,23 +79,24 @@ struct ConfigStore::Impl {
     const int64_t now = NowMicros();
     next->mutable_keys()->Reserve(static_cast<int>(keys.size()));
     for (const auto& [id, record] : keys) {
-      if (record.LiveAt(now)) *next->add_keys() = ToKeyEntry(record);
+      if (record.LiveAt(now)) FillKeyEntry(record, next->add_keys());
     }
-    snapshot.store(std::move(next));
+    // Shares ownership of the arena, points at the snapshot on it.
+    snapshot.store(std::shared_ptr<const Snapshot>(std::move(arena), next));
   }
 
-  // Records a committed version: state, snapshot, and the pending announcement.
-  void Committed(int64_t new_version, int64_t at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  // Records a committed version: state, snapshot, and the pending announcement. Caller holds `mu`.
+  void Committed(int64_t new_version, int64_t at) {
     version = new_version;
     version_updated_at = at;
     Publish();
-    absl::MutexLock lock(&notify_mu);
+    std::lock_guard lock(notify_mu);
     pending_versions.push_back(new_version);
   }
 
-  void DeliverPendingVersions() ABSL_LOCKS_EXCLUDED(mu, notify_mu) {
+  void DeliverPendingVersions() {
     {
-      absl::MutexLock lock(&notify_mu);
+      std::lock_guard lock(notify_mu);
       if (delivering) return;  // That thread delivers ours too, in order.
       delivering = true;
     }
@@ -92,7 +104,7 @@ struct ConfigStore::Impl {
       int64_t next_version;
       std::vector<std::function<void(int64_t)>> to_call;
       {
-        absl::MutexLock lock(&notify_mu);
+        std::lock_guard lock(notify_mu);
         if (pending_versions.empty()) {
           delivering = false;
           return;
@@ -106,8 +118,8 @@ struct ConfigStore::Impl {
   }
 
   // Bumps the stored version inside `tx`; ABORTED when another writer changed it behind us.
-  absl::StatusOr<int64_t> BumpVersion(Database& tx_db, int64_t at)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  // Caller holds `mu`.
+  absl::StatusOr<int64_t> BumpVersion(Database& tx_db, int64_t at) {
     GW_ASSIGN_OR_RETURN(Statement st, tx_db.Prepare("UPDATE config_version SET version = version "
                                                     "+ 1, updated_at = ?1 WHERE id = 1 "
                                                     "RETURNING version"));
@@ -124,7 +136,7 @@ struct ConfigStore::Impl {
     return bumped;
   }
 
-  absl::Status Load() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  absl::Status Load() {
     GW_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db));
     {
       GW_ASSIGN_OR_RETURN(Statement st,
@@ -166,7 +178,7 @@ absl::StatusOr<std::unique_ptr<ConfigStore>> ConfigStore::Open(const std::string
   if (!impl.options.now) impl.options.now = [] { return absl::Now(); };
   GW_ASSIGN_OR_RETURN(impl.db, Database::Open(path));
   GW_RETURN_IF_ERROR(ApplyMigrations(*impl.db, EmbeddedMigrations()).status());
-  absl::MutexLock lock(&impl.mu);
+  std::unique_lock lock(impl.mu);
   GW_RETURN_IF_ERROR(impl.Load());
   return store;
 }
@@ -182,7 +194,7 @@ absl::StatusOr<int64_t> ConfigStore::MutateConfig(
   Impl& impl = *impl_;
   int64_t result;
   {
-    absl::MutexLock lock(&impl.mu);
+    std::unique_lock lock(impl.mu);
     GatewayConfig candidate = impl.config;
     GW_RETURN_IF_ERROR(mutate(candidate));
     NormalizeConfig(candidate);
@@ -252,7 +264,7 @@ absl::StatusOr<admin::CreateKeyResponse> ConfigStore::CreateKey(
   Impl& impl = *impl_;
   admin::CreateKeyResponse response;
   {
-    absl::MutexLock lock(&impl.mu);
+    std::unique_lock lock(impl.mu);
     if (!impl.TeamExists(request.team())) {
       return absl::NotFoundError(absl::StrCat("team '", request.team(), "' does not exist"));
     }
@@ -290,7 +302,7 @@ absl::StatusOr<admin::CreateKeyResponse> ConfigStore::CreateKey(
 
 absl::StatusOr<std::vector<admin::ApiKey>> ConfigStore::ListKeys(absl::string_view team) const {
   const Impl& impl = *impl_;
-  absl::ReaderMutexLock lock(&impl.mu);
+  std::shared_lock lock(impl.mu);
   if (!impl.TeamExists(team)) {
     return absl::NotFoundError(absl::StrCat("team '", team, "' does not exist"));
   }
@@ -312,7 +324,7 @@ absl::StatusOr<admin::ApiKey> ConfigStore::RevokeKey(absl::string_view id) {
   Impl& impl = *impl_;
   admin::ApiKey revoked;
   {
-    absl::MutexLock lock(&impl.mu);
+    std::unique_lock lock(impl.mu);
     auto it = impl.keys.find(id);
     if (it == impl.keys.end()) {
       return absl::NotFoundError(absl::StrCat("key '", id, "' not found"));
@@ -346,7 +358,7 @@ absl::StatusOr<admin::CreateKeyResponse> ConfigStore::RotateKey(absl::string_vie
   Impl& impl = *impl_;
   admin::CreateKeyResponse response;
   {
-    absl::MutexLock lock(&impl.mu);
+    std::unique_lock lock(impl.mu);
     auto it = impl.keys.find(id);
     if (it == impl.keys.end()) {
       return absl::NotFoundError(absl::StrCat("key '", id, "' not found"));
@@ -396,7 +408,7 @@ absl::StatusOr<admin::CreateKeyResponse> ConfigStore::RotateKey(absl::string_vie
 }
 
 void ConfigStore::AddVersionListener(std::function<void(int64_t version)> listener) {
-  absl::MutexLock lock(&impl_->notify_mu);
+  std::lock_guard lock(impl_->notify_mu);
   impl_->listeners.push_back(std::move(listener));
 }
 

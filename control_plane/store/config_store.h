@@ -52,7 +52,8 @@ class ConfigStore {
   // ValidateConfig, writes the difference and bumps the version, in one transaction. When
   // `mutate` or validation fails nothing changes and its status is returned; when the result
   // equals the current configuration nothing is written and the version stays. Returns the
-  // version in force afterwards.
+  // version in force afterwards. `mutate` runs under the store's write lock: it may read
+  // Current() but must not call the store's writing methods.
   absl::StatusOr<int64_t> MutateConfig(absl::FunctionRef<absl::Status(GatewayConfig&)> mutate);
 
   // Keys. Each write bumps the version in its transaction. NOT_FOUND for an unknown team or id,
@@ -63,12 +64,15 @@ class ConfigStore {
   absl::StatusOr<std::vector<gateway::admin::v1::ApiKey>> ListKeys(absl::string_view team) const;
   // Revoking a revoked key is a no-op that returns it (the version stays).
   absl::StatusOr<gateway::admin::v1::ApiKey> RevokeKey(absl::string_view id);
-  // Issues a new key like the old one; the old one expires after `grace` (zero: revoked now).
+  // Issues a new key like the old one (same team, name and allowed models; no expiry); the old
+  // one expires after `grace` (zero: revoked now), or sooner if it already expired sooner.
+  // FAILED_PRECONDITION for a key already revoked or expired, INVALID_ARGUMENT for grace < 0.
   absl::StatusOr<gateway::admin::v1::CreateKeyResponse> RotateKey(absl::string_view id,
                                                                   absl::Duration grace);
 
   // Called with the new version after every commit that bumped it, on the writing thread,
-  // after the transaction and with no store lock held.
+  // after the transaction and with no store lock held. Each version is announced once and in
+  // order: when writers race, the thread already announcing delivers the later versions too.
   void AddVersionListener(std::function<void(int64_t version)> listener);
 
   // The connection, for other control-plane stores sharing the one writer (usage, later).

@@ -113,8 +113,8 @@ class Database {
 
 // BEGIN IMMEDIATE on construction (taking the write lock up front, so a transaction never fails
 // half-way with SQLITE_BUSY on upgrade), ROLLBACK on destruction unless Commit() succeeded.
-// Holds the Database's mutex for its lifetime: do not nest, and do not call Database::Lock()
-// while one is alive on the same thread.
+// Holds the Database's mutex until it commits or is destroyed: do not nest, and do not call
+// Database::Lock() while one is open on the same thread.
 class Transaction {
  public:
   static absl::StatusOr<Transaction> Begin(Database& db);

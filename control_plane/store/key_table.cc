@@ -48,15 +48,13 @@ gateway::admin::v1::ApiKey ToApiKey(const KeyRecord& record) {
   return key;
 }
 
-gateway::config::v1::KeyEntry ToKeyEntry(const KeyRecord& record) {
-  gateway::config::v1::KeyEntry entry;
-  entry.set_id(record.id);
-  entry.set_sha256(record.sha256);
-  entry.set_team(record.team);
-  for (const std::string& model : record.allowed_models) entry.add_allowed_models(model);
-  if (record.expires_at) *entry.mutable_expires_at() = MicrosToTimestamp(*record.expires_at);
-  entry.set_prefix(record.prefix);
-  return entry;
+void FillKeyEntry(const KeyRecord& record, gateway::config::v1::KeyEntry* entry) {
+  entry->set_id(record.id);
+  entry->set_sha256(record.sha256);
+  entry->set_team(record.team);
+  for (const std::string& model : record.allowed_models) entry->add_allowed_models(model);
+  if (record.expires_at) *entry->mutable_expires_at() = MicrosToTimestamp(*record.expires_at);
+  entry->set_prefix(record.prefix);
 }
 
 absl::StatusOr<std::vector<KeyRecord>> LoadKeys(Database& db) {

@@ -37,7 +37,8 @@ struct KeyRecord {
 };
 
 gateway::admin::v1::ApiKey ToApiKey(const KeyRecord& record);
-gateway::config::v1::KeyEntry ToKeyEntry(const KeyRecord& record);
+// Fills `entry` in place (it may live on the snapshot's arena).
+void FillKeyEntry(const KeyRecord& record, gateway::config::v1::KeyEntry* entry);
 
 google::protobuf::Timestamp MicrosToTimestamp(int64_t micros);
 // INVALID_ARGUMENT for a timestamp outside 0001-01-01..9999-12-31 or with bad nanos.
