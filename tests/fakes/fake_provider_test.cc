@@ -351,6 +351,19 @@ TEST(FakeProvider, MalformedRequestsGetOpenAIsErrors) {
   EXPECT_NE(typo.body.find("stauts"), std::string::npos);
 }
 
+TEST(FakeProvider, UnreadableHttpGets400) {
+  auto fake = StartFake();
+  ASSERT_TRUE(fake);
+  auto c = TestHttpConnection::Open(fake->address());
+  ASSERT_TRUE(c.ok()) << c.status();
+  // A Content-Length that is not a number cannot be framed.
+  ASSERT_TRUE((*c)->Send("POST", "/v1/chat/completions", "", {{"Content-Length", "x1"}}).ok());
+  auto r = (*c)->ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status();
+  ExpectOpenAIError(*r, 400, "invalid_request_error");
+  EXPECT_EQ(Json(r->body).at("error").at("message"), "Malformed HTTP request.");
+}
+
 TEST(FakeProvider, RequireKeyAnswers401WithoutTheRightBearer) {
   for (const bool from_env : {false, true}) {
     SCOPED_TRACE(from_env ? "--api-key-env" : "--require-key");

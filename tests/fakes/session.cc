@@ -16,8 +16,10 @@
 #include "boost/beast/core/flat_buffer.hpp"
 #include "boost/beast/core/stream_traits.hpp"
 #include "boost/beast/core/string.hpp"
+#include "boost/beast/http/error.hpp"
 #include "boost/beast/http/parser.hpp"
 #include "boost/beast/http/read.hpp"
+#include "tests/fakes/api_error.h"
 #include "tests/fakes/request_handler.h"
 #include "tests/fakes/response_head.h"
 
@@ -96,13 +98,36 @@ class Connection {
   asio::awaitable<bool> ReadRequest(http::request_parser<http::string_body>& parser) {
     auto [head_error, head_bytes] =
         co_await http::async_read_header(stream_, buffer_, parser, kNoThrow);
-    if (head_error) co_return false;
+    if (head_error) co_return co_await RefuseUnreadable(head_error);
     if (!parser.is_done() && beast::iequals(parser.get()[http::field::expect], "100-continue") &&
         !co_await Write("HTTP/1.1 100 Continue\r\n\r\n")) {
       co_return false;
     }
     auto [body_error, body_bytes] = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
-    co_return !body_error;
+    if (body_error) co_return co_await RefuseUnreadable(body_error);
+    co_return true;
+  }
+
+  // A request Beast could not read: 413 or 400 in OpenAI's shape when the client is still there,
+  // then the connection closes (the rest of its bytes cannot be framed). Always false.
+  asio::awaitable<bool> RefuseUnreadable(boost::system::error_code error) {
+    if (error.category() != http::make_error_code(http::error::bad_target).category() ||
+        error == http::error::end_of_stream || error == http::error::partial_message) {
+      co_return false;
+    }
+    const bool too_large = error == http::error::body_limit || error == http::error::header_limit;
+    ApiError refusal;
+    refusal.status = too_large ? 413 : 400;
+    refusal.type = "invalid_request_error";
+    refusal.message = too_large ? "Request too large." : "Malformed HTTP request.";
+    std::string body;
+    AppendApiErrorJson(body, refusal);
+    out_.clear();
+    AppendResponseHead(out_, refusal.status, "application/json", body.size(), "", true);
+    out_.append(body);
+    state_.stats.error_responses.fetch_add(1, std::memory_order_relaxed);
+    co_await Write(out_);
+    co_return false;
   }
 
   // Answers that wait or stream get a concurrent read, so a client that leaves is seen while
