@@ -5,9 +5,11 @@
 #pragma once
 
 #include <memory>
+#include <memory_resource>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "boost/beast/http/fields.hpp"
 #include "boost/beast/http/message.hpp"
 #include "boost/beast/http/string_body.hpp"
 #include "data_plane/config/snapshot.h"
@@ -16,7 +18,11 @@
 
 namespace gw::dp {
 
-using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+// Header fields are allocated from a per-connection arena that is reset between requests, so
+// parsing a request's headers does not touch the heap.
+using RequestFieldAllocator = std::pmr::polymorphic_allocator<char>;
+using HttpRequestFields = boost::beast::http::basic_fields<RequestFieldAllocator>;
+using HttpRequest = boost::beast::http::request<boost::beast::http::string_body, HttpRequestFields>;
 
 struct RequestContext {
   // Set by the server before the pipeline runs.

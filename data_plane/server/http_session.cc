@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <tuple>
 #include <utility>
 
 #include "absl/time/clock.h"
@@ -78,10 +79,14 @@ void HttpSession::AssignRequestId() {
 
 asio::awaitable<void> HttpSession::Run() {
   while (true) {
-    parser_.emplace();
+    // Nothing may point into the arena past this point: the previous request is finished.
+    ctx_.Reset();
+    parser_.reset();
+    arena_.release();
+    parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                    std::make_tuple(RequestFieldAllocator(&arena_)));
     parser_->body_limit(env_.limits.max_body_bytes);
     parser_->header_limit(env_.limits.max_header_bytes);
-    ctx_.Reset();
     ArmIdleDeadline(env_.limits.idle_timeout);
     reading_ = true;
     const auto [read_error, bytes_read] =

@@ -3,8 +3,11 @@
 // that accepted them and touch only that thread's state, so nothing on this path takes a lock.
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <memory_resource>
 #include <optional>
 #include <string>
 
@@ -62,7 +65,14 @@ class HttpSession : public boost::intrusive::list_base_hook<
   // When the pending read or write gives up; max() while the pipeline works on a request.
   std::chrono::steady_clock::time_point expires_at_ = std::chrono::steady_clock::time_point::max();
   boost::beast::flat_buffer buffer_;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  // The arena's first block lives in the session; requests with larger headers spill to the heap
+  // until the arena is released for the next request.
+  std::array<std::byte, 8 * 1024> arena_buffer_;
+  std::pmr::monotonic_buffer_resource arena_{arena_buffer_.data(), arena_buffer_.size(),
+                                             std::pmr::new_delete_resource()};
+  std::optional<
+      boost::beast::http::request_parser<boost::beast::http::string_body, RequestFieldAllocator>>
+      parser_;
   RequestContext ctx_;
   std::string head_;  // The serialized status line and headers, reused between responses.
   bool reading_ = false;

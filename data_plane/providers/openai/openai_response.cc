@@ -1,0 +1,75 @@
+#include "data_plane/providers/openai/openai_response.h"
+
+#include <optional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "data_plane/providers/json_scan.h"
+
+namespace gw::dp {
+namespace {
+
+int64_t IntegerMember(const JsonObjectScan& scan, absl::string_view text, absl::string_view key) {
+  const JsonMember* member = scan.Find(key);
+  if (member == nullptr || member->type != JsonType::kNumber) return 0;
+  return JsonInteger(member->value(text)).value_or(0);
+}
+
+bool IsEmptyArray(absl::string_view value) {
+  if (value.size() < 2 || value.front() != '[' || value.back() != ']') return false;
+  return absl::StripAsciiWhitespace(value.substr(1, value.size() - 2)).empty();
+}
+
+}  // namespace
+
+TokenUsage ParseOpenAiUsageObject(absl::string_view usage_object) {
+  TokenUsage usage;
+  JsonObjectScan scan;
+  if (!ScanJsonObject(usage_object, scan).ok()) return usage;
+  usage.reported = true;
+  usage.prompt_tokens = IntegerMember(scan, usage_object, "prompt_tokens");
+  usage.completion_tokens = IntegerMember(scan, usage_object, "completion_tokens");
+  usage.total_tokens = IntegerMember(scan, usage_object, "total_tokens");
+  if (const JsonMember* details = scan.Find("prompt_tokens_details");
+      details != nullptr && details->type == JsonType::kObject) {
+    const absl::string_view text = details->value(usage_object);
+    JsonObjectScan details_scan;
+    if (ScanJsonObject(text, details_scan).ok()) {
+      usage.cached_prompt_tokens = IntegerMember(details_scan, text, "cached_tokens");
+    }
+  }
+  return usage;
+}
+
+TokenUsage ExtractOpenAiUsage(absl::string_view body) {
+  JsonObjectScan scan;
+  if (!ScanJsonObject(body, scan).ok()) return {};
+  const JsonMember* usage = scan.Find("usage");
+  if (usage == nullptr || usage->type != JsonType::kObject) return {};
+  return ParseOpenAiUsageObject(usage->value(body));
+}
+
+StreamAction OpenAiStreamFilter::OnEvent(absl::string_view data) {
+  if (absl::StripAsciiWhitespace(data) == "[DONE]") {
+    saw_done_ = true;
+    return StreamAction::kForward;
+  }
+  // Most chunks carry "usage":null or nothing at all; only look closer when a usage object
+  // might be there.
+  if (!absl::StrContains(data, "\"usage\"") && !absl::StrContains(data, "\"error\"")) {
+    return StreamAction::kForward;
+  }
+  JsonObjectScan scan;
+  if (!ScanJsonObject(data, scan).ok()) return StreamAction::kForward;
+  if (scan.Find("error") != nullptr) saw_error_ = true;
+  const JsonMember* usage = scan.Find("usage");
+  if (usage == nullptr || usage->type != JsonType::kObject) return StreamAction::kForward;
+  usage_ = ParseOpenAiUsageObject(usage->value(data));
+  const JsonMember* choices = scan.Find("choices");
+  const bool usage_only =
+      choices != nullptr && choices->type == JsonType::kArray && IsEmptyArray(choices->value(data));
+  if (usage_only && !client_wants_usage_) return StreamAction::kDrop;
+  return StreamAction::kForward;
+}
+
+}  // namespace gw::dp
