@@ -37,7 +37,8 @@ int ModelsStatus(const WorkerProcess& worker, const std::string& key,
   if (!response.ok()) return -1;
   if (models != nullptr && response->status == 200) {
     models->clear();
-    for (const auto& m : json::parse(response->body).as_object().at("data").as_array()) {
+    const json::value body = json::parse(response->body);
+    for (const auto& m : body.as_object().at("data").as_array()) {
       models->emplace_back(m.as_object().at("id").as_string());
     }
   }
