@@ -24,6 +24,7 @@ struct ChatRequest {
   int64_t prompt_tokens = 0;          // sum of CountTokens over every message's text
   // "content" of the last "user" message, or null: what the fake echoes by default.
   const boost::json::value* last_user_content = nullptr;
+  int64_t last_user_tokens = 0;  // CountTokens of that content
 };
 
 // The error OpenAI would answer for a malformed request, or nullopt. Validates model, messages

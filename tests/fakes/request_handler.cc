@@ -8,6 +8,7 @@
 
 #include "boost/json/monotonic_resource.hpp"
 #include "boost/json/parse.hpp"
+#include "boost/json/parser.hpp"
 #include "boost/json/serialize.hpp"
 #include "common/api_key.h"
 #include "tests/fakes/api_error.h"
@@ -235,6 +236,16 @@ void HandleControl(const FakeHttpRequest& request, std::string_view path, FakePr
   SetError(reply, InvalidRequest(404, "unknown control path", "", "not_found"));
 }
 
+// One parser per thread keeps its internal stacks from request to request.
+json::value ParseBody(std::string_view text, json::monotonic_resource& resource,
+                      boost::system::error_code& ec) {
+  thread_local json::parser parser;
+  parser.reset(&resource);
+  parser.write(text.data(), text.size(), ec);
+  if (ec) return json::value();
+  return parser.release();
+}
+
 }  // namespace
 
 void Reply::Clear() {
@@ -276,7 +287,7 @@ void HandleRequest(const FakeHttpRequest& request, FakeProviderState& state, Rep
   json::monotonic_resource resource(parse_buffer.data(), parse_buffer.size());
   boost::system::error_code ec;
   // Constructed in place: assigning would copy the value out of `resource` onto the heap.
-  const json::value body = is_models ? json::value() : json::parse(request.body(), ec, &resource);
+  const json::value body = is_models ? json::value() : ParseBody(request.body(), resource, ec);
   if (!is_models) {
     if (ec || !body.is_object()) {
       return SetError(reply, InvalidRequest(400,
