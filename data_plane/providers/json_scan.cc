@@ -73,8 +73,7 @@ class Scanner {
   }
 
   absl::Status Error(absl::string_view what) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed JSON at byte ", pos_, ": ", what));
+    return absl::InvalidArgumentError(absl::StrCat("malformed JSON at byte ", pos_, ": ", what));
   }
 
   bool ScanValue(int depth, JsonType* type) {

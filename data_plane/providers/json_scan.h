@@ -34,7 +34,7 @@ struct JsonMember {
 };
 
 struct JsonObjectScan {
-  size_t open_brace = 0;   // Offsets of the object's braces.
+  size_t open_brace = 0;  // Offsets of the object's braces.
   size_t close_brace = 0;
   absl::InlinedVector<JsonMember, 16> members;  // In text order.
 

@@ -18,8 +18,8 @@ constexpr size_t kMaxAppendedMessage = 500;
 void RenderError(absl::string_view message, absl::string_view type, absl::string_view param,
                  absl::string_view code, std::string& out) {
   out.clear();
-  absl::StrAppend(&out, R"({"error":{"message":)", message, R"(,"type":)", type,
-                  R"(,"param":)", param, R"(,"code":)", code, "}}");
+  absl::StrAppend(&out, R"({"error":{"message":)", message, R"(,"type":)", type, R"(,"param":)",
+                  param, R"(,"code":)", code, "}}");
 }
 
 std::string Quoted(absl::string_view text) {
@@ -95,10 +95,9 @@ ProviderError ProviderErrorFromStatus(const absl::Status& status, absl::string_v
     case absl::StatusCode::kDeadlineExceeded: {
       error.http_status = 504;
       const std::optional<UpstreamTimeout> timeout = UpstreamTimeoutOf(status);
-      const std::string message =
-          timeout ? absl::StrCat("provider '", provider, "' timed out (",
-                                 UpstreamTimeoutName(*timeout), " timeout)")
-                  : absl::StrCat("provider '", provider, "' timed out");
+      const std::string message = timeout ? absl::StrCat("provider '", provider, "' timed out (",
+                                                         UpstreamTimeoutName(*timeout), " timeout)")
+                                          : absl::StrCat("provider '", provider, "' timed out");
       RenderError(Quoted(message), R"("api_error")", "null", R"("upstream_timeout")", error.body);
       break;
     }
@@ -123,8 +122,7 @@ ProviderError ProviderErrorFromStatus(const absl::Status& status, absl::string_v
 }
 
 ProviderError ProviderErrorFromResponse(int status, absl::string_view body,
-                                        absl::string_view retry_after,
-                                        absl::string_view provider,
+                                        absl::string_view retry_after, absl::string_view provider,
                                         absl::string_view credential) {
   std::string scrubbed;
   if (!credential.empty() && absl::StrContains(body, credential)) {

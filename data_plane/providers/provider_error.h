@@ -29,8 +29,7 @@ ProviderError ProviderErrorFromStatus(const absl::Status& status, absl::string_v
 // left out); 5xx becomes 502 with the provider's message appended. Any occurrence of
 // `credential` in the body is redacted first.
 ProviderError ProviderErrorFromResponse(int status, absl::string_view body,
-                                        absl::string_view retry_after,
-                                        absl::string_view provider,
+                                        absl::string_view retry_after, absl::string_view provider,
                                         absl::string_view credential);
 
 // A 2xx response the gateway cannot use (not JSON, truncated): 502.

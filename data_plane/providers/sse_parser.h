@@ -44,10 +44,10 @@ class SseParser {
 
   size_t max_event_bytes_;
   absl::string_view input_;
-  std::string line_;           // A line split across chunks.
+  std::string line_;  // A line split across chunks.
   bool line_pending_clear_ = false;
-  bool skip_lf_ = false;       // The last chunk ended in CR: a leading LF belongs to it.
-  std::string data_;           // Data when it cannot be a view into the input.
+  bool skip_lf_ = false;  // The last chunk ended in CR: a leading LF belongs to it.
+  std::string data_;      // Data when it cannot be a view into the input.
   absl::string_view data_view_;
   bool data_in_view_ = false;  // The single data line so far is data_view_.
   size_t data_lines_ = 0;

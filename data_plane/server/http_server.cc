@@ -93,20 +93,24 @@ absl::Status OpenAcceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint
 }
 
 asio::awaitable<void> ServeConnection(std::unique_ptr<HttpSession> session, SessionEnv& env,
-                                      asio::steady_timer& drain_timer) {
+                                      asio::steady_timer& drain_timer,
+                                      asio::steady_timer& sweep_timer) {
   try {
     co_await session->Run();
   } catch (const std::exception& e) {
     spdlog::error("http connection failed: {}", e.what());
   }
   session.reset();
-  if (env.draining && env.sessions.empty()) drain_timer.cancel();
+  if (env.draining && env.sessions.empty()) {
+    drain_timer.cancel();
+    sweep_timer.cancel();
+  }
 }
 
 // Once a second: refreshes the thread's coarse clock and closes connections idle past their
-// deadline. Ends when the server drains.
+// deadline. Ends once the server drains and its last session has ended.
 asio::awaitable<void> SweepIdleSessions(SessionEnv& env, asio::steady_timer& timer) {
-  while (!env.draining) {
+  while (!env.draining || !env.sessions.empty()) {
     timer.expires_after(std::chrono::seconds(1));
     const auto [error] = co_await timer.async_wait(kNoThrow);
     if (error) break;
@@ -116,7 +120,7 @@ asio::awaitable<void> SweepIdleSessions(SessionEnv& env, asio::steady_timer& tim
 }
 
 asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, SessionEnv& env,
-                                 asio::steady_timer& drain_timer) {
+                                 asio::steady_timer& drain_timer, asio::steady_timer& sweep_timer) {
   asio::steady_timer pause(acceptor.get_executor());
   while (acceptor.is_open()) {
     auto [error, socket] = co_await acceptor.async_accept(kNoThrow);
@@ -130,10 +134,10 @@ asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, SessionEnv& env,
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(
-        acceptor.get_executor(),
-        ServeConnection(std::make_unique<HttpSession>(env, std::move(socket)), env, drain_timer),
-        asio::detached);
+    asio::co_spawn(acceptor.get_executor(),
+                   ServeConnection(std::make_unique<HttpSession>(env, std::move(socket)), env,
+                                   drain_timer, sweep_timer),
+                   asio::detached);
   }
 }
 
@@ -165,7 +169,8 @@ absl::Status HttpServer::Start() {
   address_ = FormatHostPort(endpoint.address().to_string(), port_);
 
   for (auto& t : threads_) {
-    asio::co_spawn(t->io, AcceptLoop(t->acceptor, t->env, t->drain_timer), asio::detached);
+    asio::co_spawn(t->io, AcceptLoop(t->acceptor, t->env, t->drain_timer, t->sweep_timer),
+                   asio::detached);
     asio::co_spawn(t->io, SweepIdleSessions(t->env, t->sweep_timer), asio::detached);
     t->thread = std::thread([io_thread = t.get()] {
       try {
@@ -192,11 +197,13 @@ void HttpServer::Stop(absl::Duration drain) {
       self.env.draining = true;
       boost::system::error_code ignored;
       self.acceptor.close(ignored);
-      self.sweep_timer.cancel();
       // Closing an idle session unlinks nothing yet (its coroutine ends later), so iterating the
       // list while closing is safe.
       for (HttpSession& session : self.env.sessions) session.CloseWhenIdle();
-      if (self.env.sessions.empty()) return;
+      if (self.env.sessions.empty()) {
+        self.sweep_timer.cancel();
+        return;
+      }
       self.drain_timer.expires_after(deadline);
       self.drain_timer.async_wait([io_thread](const boost::system::error_code& error) {
         if (error) return;  // Cancelled: every session ended in time.

@@ -78,6 +78,7 @@ void HttpSession::AssignRequestId() {
 }
 
 asio::awaitable<void> HttpSession::Run() {
+  bool unread_input = false;  // The client may still be sending what the server will not read.
   while (true) {
     // Nothing may point into the arena past this point: the previous request is finished.
     ctx_.Reset();
@@ -102,7 +103,9 @@ asio::awaitable<void> HttpSession::Run() {
         // still answer first. The rest of the body stays unread: the connection must close.
         ctx_.body_too_large = true;
         keep_alive = false;
+        unread_input = true;
       } else if (IsMalformedRequest(read_error)) {
+        unread_input = true;
         ctx_.request_id = env_.request_ids.Next(ctx_.generated_request_id);
         SetOpenAiError(ctx_.response, 400, ErrorType::kInvalidRequest, "invalid_request",
                        "The request is not valid HTTP/1.1.");
@@ -128,7 +131,14 @@ asio::awaitable<void> HttpSession::Run() {
     const bool written = co_await WriteResponse(keep_alive, request.method() == http::verb::head);
     if (!written || !keep_alive || env_.draining) break;
   }
-  co_await LingeringClose();
+  if (unread_input) {
+    co_await LingeringClose();
+  } else {
+    // Everything the client sent was read: close at once (no reset can overtake the response).
+    boost::system::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
 }
 
 asio::awaitable<bool> HttpSession::WriteResponse(bool keep_alive, bool head_only) {

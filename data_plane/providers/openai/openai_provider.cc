@@ -46,8 +46,7 @@ void SetHeaders(const OpenAiProvider& provider, absl::string_view request_id,
 }
 
 absl::Status SpliceModel(absl::string_view body, const JsonObjectScan& scan,
-                         absl::string_view upstream_model, OpenAiRequestPlan& plan,
-                         Edits& edits) {
+                         absl::string_view upstream_model, OpenAiRequestPlan& plan, Edits& edits) {
   plan.model_json.clear();
   AppendJsonQuoted(upstream_model, plan.model_json);
   bool found = false;
@@ -65,8 +64,8 @@ absl::Status SpliceModel(absl::string_view body, const JsonObjectScan& scan,
 }
 
 // For a stream: make stream_options.include_usage true, remembering what the client asked for.
-void ForceIncludeUsage(absl::string_view body, const JsonObjectScan& scan,
-                       OpenAiRequestPlan& plan, Edits& edits) {
+void ForceIncludeUsage(absl::string_view body, const JsonObjectScan& scan, OpenAiRequestPlan& plan,
+                       Edits& edits) {
   const JsonMember* options = scan.Find("stream_options");
   if (options == nullptr) {
     edits.push_back({scan.close_brace, scan.close_brace, kStreamOptionsMember});

@@ -48,8 +48,8 @@ absl::StatusOr<OpenAiProvider> MakeOpenAiProvider(absl::string_view name,
 struct OpenAiRequestPlan {
   absl::InlinedVector<absl::string_view, 8> body;
   absl::InlinedVector<UpstreamHeader, 4> headers;
-  std::string model_json;   // The upstream model name as a JSON string.
-  absl::string_view path;   // Points into the provider.
+  std::string model_json;  // The upstream model name as a JSON string.
+  absl::string_view path;  // Points into the provider.
   bool stream = false;
   // Whether the client itself asked for stream_options.include_usage (so it sees the usage
   // chunk); meaningless when !stream.

@@ -17,6 +17,12 @@ OpenAiProvider Provider(absl::string_view credential = "sk-test-123") {
   return *provider;
 }
 
+// Plans point into their provider: it must outlive them.
+const OpenAiProvider& TestProvider() {
+  static const OpenAiProvider* provider = new OpenAiProvider(Provider());
+  return *provider;
+}
+
 std::string Joined(const OpenAiRequestPlan& plan) {
   std::string out;
   for (const absl::string_view piece : plan.body) out.append(piece.data(), piece.size());
@@ -24,7 +30,7 @@ std::string Joined(const OpenAiRequestPlan& plan) {
 }
 
 std::string PlanChat(const std::string& body, absl::string_view upstream_model,
-                     OpenAiRequestPlan& plan, const OpenAiProvider& provider = Provider()) {
+                     OpenAiRequestPlan& plan, const OpenAiProvider& provider = TestProvider()) {
   JsonObjectScan scan;
   const absl::Status scanned = ScanJsonObject(body, scan);
   EXPECT_TRUE(scanned.ok()) << scanned;
@@ -103,7 +109,7 @@ TEST(OpenAiProviderTest, MissingModelIsInvalid) {
   JsonObjectScan scan;
   ASSERT_TRUE(ScanJsonObject(body, scan).ok());
   OpenAiRequestPlan plan;
-  EXPECT_EQ(PlanChatCompletion(Provider(), body, scan, "m", "r", plan).code(),
+  EXPECT_EQ(PlanChatCompletion(TestProvider(), body, scan, "m", "r", plan).code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -118,8 +124,7 @@ TEST(OpenAiProviderTest, StreamsAlwaysAskForUsage) {
       {R"({"model":"m","stream":true})",
        R"({"model":"m","stream":true,"stream_options":{"include_usage":true}})", false},
       {R"({"model":"m","stream":true , "n":0.7 } )",
-       R"({"model":"m","stream":true , "n":0.7 ,"stream_options":{"include_usage":true}} )",
-       false},
+       R"({"model":"m","stream":true , "n":0.7 ,"stream_options":{"include_usage":true}} )", false},
       {R"({"model":"m","stream":true,"stream_options":{"include_usage":true}})",
        R"({"model":"m","stream":true,"stream_options":{"include_usage":true}})", true},
       {R"({"model":"m","stream":true,"stream_options":{"include_usage": false}})",
@@ -127,8 +132,7 @@ TEST(OpenAiProviderTest, StreamsAlwaysAskForUsage) {
       {R"({"model":"m","stream":true,"stream_options":{ }})",
        R"({"model":"m","stream":true,"stream_options":{"include_usage":true}})", false},
       {R"({"model":"m","stream":true,"stream_options":{"vendor":1}})",
-       R"({"model":"m","stream":true,"stream_options":{"include_usage":true,"vendor":1}})",
-       false},
+       R"({"model":"m","stream":true,"stream_options":{"include_usage":true,"vendor":1}})", false},
       {R"({"model":"m","stream":true,"stream_options":null})",
        R"({"model":"m","stream":true,"stream_options":{"include_usage":true}})", false},
   };
@@ -173,7 +177,7 @@ TEST(OpenAiProviderTest, HeadersCarryCredentialRequestIdAndIdentityEncoding) {
   EXPECT_EQ(headers,
             "Content-Type: application/json\nAuthorization: Bearer sk-test-123\n"
             "x-request-id: req-1\nAccept-Encoding: identity\n");
-  const UpstreamRequest request = plan.ToUpstreamRequest(Provider());
+  const UpstreamRequest request = plan.ToUpstreamRequest(TestProvider());
   EXPECT_EQ(request.path, "/v1/chat/completions");
   EXPECT_FALSE(request.streaming);
 }
@@ -183,7 +187,7 @@ TEST(OpenAiProviderTest, EmbeddingsSpliceOnlyTheModel) {
   JsonObjectScan scan;
   ASSERT_TRUE(ScanJsonObject(body, scan).ok());
   OpenAiRequestPlan plan;
-  ASSERT_TRUE(PlanEmbeddings(Provider(), body, scan, "text-embedding-3-small", "r", plan).ok());
+  ASSERT_TRUE(PlanEmbeddings(TestProvider(), body, scan, "text-embedding-3-small", "r", plan).ok());
   EXPECT_EQ(Joined(plan), R"({"input":["a","b"],"model":"text-embedding-3-small","stream":true})");
   EXPECT_FALSE(plan.stream);
   EXPECT_EQ(plan.path, "/v1/embeddings");

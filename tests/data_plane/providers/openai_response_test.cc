@@ -64,17 +64,17 @@ TEST(OpenAiStreamFilterTest, KeepsUsageChunkForClientsThatAsked) {
 TEST(OpenAiStreamFilterTest, UsageInAContentChunkIsMeteredAndForwarded) {
   // Some OpenAI-compatible servers put usage on the last content chunk.
   OpenAiStreamFilter filter(/*client_wants_usage=*/false);
-  EXPECT_EQ(filter.OnEvent(
-                R"({"choices":[{"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":4}})"),
-            StreamAction::kForward);
+  EXPECT_EQ(
+      filter.OnEvent(
+          R"({"choices":[{"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":4}})"),
+      StreamAction::kForward);
   EXPECT_EQ(filter.usage().completion_tokens, 4);
 }
 
 TEST(OpenAiStreamFilterTest, ChoicesWithoutUsageAreForwarded) {
   // Azure's first chunk: empty choices, prompt filter results, no usage.
   OpenAiStreamFilter filter(/*client_wants_usage=*/false);
-  EXPECT_EQ(filter.OnEvent(R"({"choices":[],"prompt_filter_results":[]})"),
-            StreamAction::kForward);
+  EXPECT_EQ(filter.OnEvent(R"({"choices":[],"prompt_filter_results":[]})"), StreamAction::kForward);
   EXPECT_FALSE(filter.usage().reported);
 }
 
@@ -87,8 +87,8 @@ TEST(OpenAiStreamFilterTest, ErrorEventIsForwardedAndNoticed) {
 }
 
 TEST(OpenAiStreamFilterTest, EndToEndOverSseSplitAnywhere) {
-  const std::string stream = std::string("data: ") + kContentChunk + "\n\ndata: " + kUsageChunk +
-                             "\n\ndata: [DONE]\n\n";
+  const std::string stream =
+      std::string("data: ") + kContentChunk + "\n\ndata: " + kUsageChunk + "\n\ndata: [DONE]\n\n";
   const std::string expected = std::string("data: ") + kContentChunk + "\n\ndata: [DONE]\n\n";
   for (size_t cut = 0; cut <= stream.size(); ++cut) {
     SseParser sse;

@@ -42,12 +42,10 @@ TEST(ProviderErrorTest, RateLimitKeepsRetryAfterAndDefaultsMissingFields) {
 }
 
 TEST(ProviderErrorTest, OtherShapesOfFourHundredBodies) {
-  EXPECT_EQ(ErrorObject(ProviderErrorFromResponse(422, R"({"detail":"bad field"})", "", "vllm",
-                                                  ""))
+  EXPECT_EQ(ErrorObject(ProviderErrorFromResponse(422, R"({"detail":"bad field"})", "", "vllm", ""))
                 .at("message"),
             "bad field");
-  EXPECT_EQ(ErrorObject(ProviderErrorFromResponse(404, R"({"error":"no such model"})", "", "p",
-                                                  ""))
+  EXPECT_EQ(ErrorObject(ProviderErrorFromResponse(404, R"({"error":"no such model"})", "", "p", ""))
                 .at("message"),
             "no such model");
   const ProviderError html = ProviderErrorFromResponse(403, "<html>nope</html>", "", "p", "");
@@ -67,8 +65,7 @@ TEST(ProviderErrorTest, CredentialEchoedByTheProviderIsRedacted) {
 
 TEST(ProviderErrorTest, ProviderFiveHundredIsBadGateway) {
   const ProviderError error = ProviderErrorFromResponse(
-      503, R"({"error":{"message":"The engine is currently overloaded"}})", "", "openai-main",
-      "");
+      503, R"({"error":{"message":"The engine is currently overloaded"}})", "", "openai-main", "");
   EXPECT_EQ(error.http_status, 502u);
   const auto object = ErrorObject(error);
   EXPECT_EQ(object.at("type"), "api_error");
@@ -92,7 +89,8 @@ TEST(ProviderErrorTest, UpstreamFailures) {
       "openai-main");
   EXPECT_EQ(timeout.http_status, 504u);
   EXPECT_EQ(ErrorObject(timeout).at("type"), "api_error");
-  EXPECT_EQ(ErrorObject(timeout).at("message"), "provider 'openai-main' timed out (first_byte timeout)");
+  EXPECT_EQ(ErrorObject(timeout).at("message"),
+            "provider 'openai-main' timed out (first_byte timeout)");
 
   const ProviderError unreachable = ProviderErrorFromStatus(
       absl::UnavailableError("upstream https://10.0.0.1:443: connecting: refused"), "local");

@@ -64,9 +64,9 @@ TEST(SseParserTest, SplitAtEveryTwoBoundariesGivesTheSameEvents) {
   for (size_t a = 0; a <= kStream.size(); a += 3) {
     for (size_t b = a; b <= kStream.size(); ++b) {
       SseParser parser;
-      EXPECT_EQ(FeedAll(parser, {kStream.substr(0, a), kStream.substr(a, b - a),
-                                 kStream.substr(b)}),
-                kExpected)
+      EXPECT_EQ(
+          FeedAll(parser, {kStream.substr(0, a), kStream.substr(a, b - a), kStream.substr(b)}),
+          kExpected)
           << a << " " << b;
     }
   }
