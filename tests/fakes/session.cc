@@ -71,8 +71,9 @@ class Connection {
       keep_alive_ = request.keep_alive();
       reply_.Clear();
       HandleRequest(request, state_, reply_);
-      if (reply_.status >= 400)
+      if (reply_.status >= 400) {
         state_.stats.error_responses.fetch_add(1, std::memory_order_relaxed);
+      }
 
       Outcome outcome;
       if (NeedsWatch()) {
