@@ -28,8 +28,6 @@ absl::StatusOr<std::unique_ptr<ssl::context>> MakeTlsClientContext(
   }
   context->set_verify_mode(ssl::verify_peer, error);
   if (error) return absl::InternalError(absl::StrCat("cannot set up TLS: ", error.message()));
-  // Resumed sessions skip a full handshake when a pooled connection has to be replaced.
-  SSL_CTX_set_session_cache_mode(context->native_handle(), SSL_SESS_CACHE_CLIENT);
   // Some servers insist on ALPN; we speak HTTP/1.1 only.
   static constexpr unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
   SSL_CTX_set_alpn_protos(context->native_handle(), kAlpn, sizeof kAlpn);

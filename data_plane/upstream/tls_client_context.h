@@ -1,6 +1,6 @@
 // The client-side TLS settings for upstream calls (OpenSSL through asio::ssl): TLS 1.2+, peer
 // verification against the system CA store plus an optional extra CA file (tests, private CAs).
-// One context per worker thread, so OpenSSL's per-context session cache needs no lock.
+// One context per worker thread, so nothing in it is shared between threads.
 //   GW_ASSIGN_OR_RETURN(auto tls, MakeTlsClientContext({.extra_ca_file = flags.upstream_ca}));
 #pragma once
 

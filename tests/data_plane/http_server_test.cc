@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "http_test_client.h"
 #include "poll_until.h"
+#include "spdlog/spdlog.h"
 #include "test_snapshots.h"
 
 namespace gw::dp {
@@ -175,6 +176,59 @@ TEST_F(HttpServerTest, ModelsListsWhatTheKeyMayUse) {
 TEST_F(HttpServerTest, ModelsBeforeAnyConfigIs503) {
   ExpectOpenAiError(HttpGet(port_, "/v1/models", {{"Authorization", Bearer(kKeyA)}}), 503,
                     "api_error", "config_not_loaded");
+}
+
+TEST_F(HttpServerTest, ServesConsistentAnswersWhileSnapshotsAreSwapped) {
+  auto wide = MakeSnapshot(1);
+  AddKey(wide, "key_a", kKeyA, "team-a");
+  auto narrow = MakeSnapshot(2);
+  AddKey(narrow, "key_a", kKeyA, "team-a", {"gpt-4o"});
+  ASSERT_TRUE(applier_.Apply(Serialized(wide)).ok());
+  using Names = std::vector<std::string>;
+  const Names wide_models = {"gpt-4o", "gpt-4o-mini", "text-embedding-3-small"};
+  const Names narrow_models = {"gpt-4o"};
+
+  std::atomic<int> served{0};
+  std::atomic<int> wrong{0};
+  std::atomic<int> seen_wide{0};
+  std::atomic<int> seen_narrow{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&] {
+      HttpTestClient client(port_);
+      for (int i = 0; i < 200; ++i) {
+        const HttpReply reply = client.Get("/v1/models", {{"Authorization", Bearer(kKeyA)}});
+        if (!reply.ok || reply.status() != 200) {
+          ++wrong;
+          return;
+        }
+        const Names ids = ModelIds(reply);
+        if (ids == wide_models) {
+          ++seen_wide;
+        } else if (ids == narrow_models) {
+          ++seen_narrow;
+        } else {
+          ++wrong;
+        }
+        ++served;
+      }
+    });
+  }
+  // Every version in turn, each published while requests are in flight on two threads.
+  const auto log_level = spdlog::get_level();
+  spdlog::set_level(spdlog::level::warn);  // One line per apply would drown the test's output.
+  for (int64_t version = 3; served.load() < 800 && version < 100000; ++version) {
+    auto next = version % 2 == 0 ? narrow : wide;
+    next.set_version(version);
+    ASSERT_TRUE(applier_.Apply(Serialized(next)).ok());
+  }
+  spdlog::set_level(log_level);
+  for (std::thread& client : clients) client.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(served.load(), 800);
+  // The swaps reached the request threads (both lists were served).
+  EXPECT_GT(seen_wide.load(), 0);
+  EXPECT_GT(seen_narrow.load(), 0);
 }
 
 TEST_F(HttpServerTest, UnknownPathIs404AndWrongMethodIs405) {
