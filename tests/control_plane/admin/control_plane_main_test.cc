@@ -212,7 +212,9 @@ TEST(ControlPlaneMainTest, ServesOnAnyPortStopsOnSigtermAndKeepsItsState) {
     EXPECT_TRUE(
         HasCode(GetStatus(address, kWorkerToken, &status), grpc::StatusCode::UNAUTHENTICATED));
     ASSERT_TRUE(IsOk(CreateTeam(address, "search")));
-    EXPECT_THAT(ListServicesByReflection(address), HasSubstr("gateway.admin.v1.Admin"));
+    const std::string services = ListServicesByReflection(address);
+    EXPECT_THAT(services, HasSubstr("gateway.admin.v1.Admin"));
+    EXPECT_THAT(services, HasSubstr("gateway.discovery.v1.ConfigDiscovery"));
 
     // A second control plane cannot share the port.
     ChildProcess second({kBinary, "--listen", address, "--db", dir.File("other.db")},
