@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "gateway/admin/v1/admin.grpc.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
+#include "sqlite3.h"
 #include "tests/control_plane/admin/admin_test_server.h"
 
 extern char** environ;
@@ -244,6 +246,31 @@ TEST(ControlPlaneMainTest, ServesOnAnyPortStopsOnSigtermAndKeepsItsState) {
     cp.Signal(SIGINT);
     EXPECT_EQ(cp.WaitForExit(kStartDeadline), 0) << cp.output();
   }
+}
+
+TEST(ControlPlaneMainTest, RefusesADatabaseFromANewerBinary) {
+  TempDir dir;
+  const std::string db = dir.File("gateway.db");
+  {
+    ChildProcess cp({kBinary, "--listen", "127.0.0.1:0", "--db", db}, {kAdminEnv, kWorkerEnv});
+    ASSERT_TRUE(cp.WaitForOutput("listening grpc on", kStartDeadline)) << cp.output();
+    cp.Signal(SIGTERM);
+    ASSERT_EQ(cp.WaitForExit(kStartDeadline), 0) << cp.output();
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> connection(raw, &sqlite3_close);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "INSERT INTO schema_migrations (version, name, applied_at) "
+                         "VALUES (9999, 'from_the_future', 0)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  connection.reset();
+
+  ChildProcess cp({kBinary, "--listen", "127.0.0.1:0", "--db", db}, {kAdminEnv, kWorkerEnv});
+  EXPECT_EQ(cp.WaitForExit(kStartDeadline), 1) << cp.output();
+  EXPECT_THAT(cp.output(), HasSubstr("is newer than"));
+  EXPECT_THAT(cp.output(), Not(HasSubstr("listening grpc")));
 }
 
 TEST(ControlPlaneMainTest, RefusesToStartWithoutTwoDistinctTokens) {
