@@ -414,6 +414,33 @@ TEST_F(UpstreamClientTest, ResetMidStreamIsUnavailable) {
   EXPECT_EQ(client_->pool().idle_count(), 0u);
 }
 
+TEST_F(UpstreamClientTest, BodyDelimitedByCloseIsReadAndNotPooled) {
+  ScriptedServer server([](ScriptedConnection& c) -> asio::awaitable<void> {
+    if (!co_await c.ReadRequest()) co_return;
+    co_await c.Write("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"old\":");
+    co_await c.Write("\"server\"}");
+    c.Close();
+  });
+  UseServer(server);
+  const auto body = Fetch();
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(*body, R"({"old":"server"})");
+  EXPECT_EQ(client_->pool().idle_count(), 0u);
+}
+
+TEST_F(UpstreamClientTest, InterimResponseIsSkipped) {
+  ScriptedServer server([](ScriptedConnection& c) -> asio::awaitable<void> {
+    while (co_await c.ReadRequest()) {
+      co_await c.Write(absl::StrCat("HTTP/1.1 100 Continue\r\n\r\n", OkResponse("{}")));
+    }
+  });
+  UseServer(server);
+  const auto body = Fetch();
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(*body, "{}");
+  EXPECT_EQ(client_->pool().idle_count(), 1u);
+}
+
 TEST_F(UpstreamClientTest, CloseBeforeContentLengthIsUnavailable) {
   ScriptedServer server([](ScriptedConnection& c) -> asio::awaitable<void> {
     if (!co_await c.ReadRequest()) co_return;
