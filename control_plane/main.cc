@@ -13,6 +13,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/time/time.h"
 #include "common/logging.h"
 #include "control_plane/auth/token_auth.h"
@@ -66,7 +67,19 @@ int main(int argc, char** argv) {
       "gw-control-plane: the AI gateway's control plane (Admin, ConfigDiscovery and "
       "UsageReporting gRPC APIs on one port)"};
   app.add_option("--listen", flags.listen, "gRPC listen address host:port (port 0: any free port)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& address) -> std::string {
+            const size_t colon = address.rfind(':');
+            int port = -1;
+            if (colon == std::string::npos || colon == 0 ||
+                !absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), &port) ||
+                port < 0 || port > 65535) {
+              return "expected host:port, e.g. 127.0.0.1:7070";
+            }
+            return "";
+          },
+          "HOST:PORT"));
   app.add_option("--db", flags.db, "SQLite database file (created with its directory if missing)")
       ->capture_default_str();
   app.add_option("--admin-token-file", flags.admin_token_file,

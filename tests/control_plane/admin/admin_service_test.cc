@@ -6,7 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "google/protobuf/util/message_differencer.h"
@@ -632,6 +634,26 @@ TEST_F(AdminServiceTest, ExportAppliedToAFreshStoreReproducesTheExport) {
   EXPECT_TRUE(MessageDifferencer::Equals(reproduced, exported))
       << reproduced.DebugString() << "\nvs\n"
       << exported.DebugString();
+}
+
+TEST_F(AdminServiceTest, ConcurrentWritesEachGetTheirOwnVersion) {
+  constexpr int kThreads = 8;
+  constexpr int kTeamsPerThread = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kTeamsPerThread; ++i) {
+        if (!CreateTeam(MakeTeam("team-" + std::to_string(t) + "-" + std::to_string(i))).ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(server_.Version(), 1 + kThreads * kTeamsPerThread);
+  EXPECT_EQ(Export(server_).teams_size(), kThreads * kTeamsPerThread);
 }
 
 // ---- Status, usage ----

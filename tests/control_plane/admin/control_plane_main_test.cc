@@ -301,8 +301,11 @@ TEST(ControlPlaneMainTest, RefusesToStartWithoutTwoDistinctTokens) {
 }
 
 TEST(ControlPlaneMainTest, RefusesBadFlagsAsUsageErrors) {
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {kBinary, "--no-such-flag"}, {kBinary, "--log-format", "xml"}}) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{kBinary, "--no-such-flag"},
+                                             {kBinary, "--log-format", "xml"},
+                                             {kBinary, "--listen", "7070"},
+                                             {kBinary, "--listen", "127.0.0.1:http"}}) {
     ChildProcess cp(args, {kAdminEnv, kWorkerEnv});
     EXPECT_EQ(cp.WaitForExit(kStartDeadline), 2) << cp.output();
   }
