@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/logging.h"
+#include "common/names.h"
 #include "common/status_macros.h"
 #include "data_plane/config/budget_state_slot.h"
 #include "data_plane/config/discovery_client.h"
@@ -62,7 +63,9 @@ absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
   GW_RETURN_IF_ERROR(EnsureDirectory(flags.state_dir));
   GW_ASSIGN_OR_RETURN(const std::string token, LoadWorkerToken(flags.worker_token_file));
   std::string worker_id = flags.worker_id;
-  if (worker_id.empty()) {
+  if (!worker_id.empty()) {
+    GW_RETURN_IF_ERROR(ValidateName("--worker-id", worker_id));
+  } else {
     GW_ASSIGN_OR_RETURN(worker_id, LoadOrCreateWorkerId(flags.state_dir));
   }
 

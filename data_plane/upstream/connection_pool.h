@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "boost/asio/ip/tcp.hpp"
+#include "data_plane/upstream/tls_client_context.h"
 #include "data_plane/upstream/upstream_connection.h"
 #include "data_plane/upstream/upstream_endpoint.h"
 
@@ -41,6 +42,7 @@ class ConnectionPool {
     std::vector<ConnectionPtr> idle;  // Oldest first.
     boost::asio::ip::tcp::resolver::results_type addresses;
     Clock::time_point resolved_at = {};
+    TlsSessionCache tls_sessions;
   };
 
   explicit ConnectionPool(ConnectionPoolOptions options);

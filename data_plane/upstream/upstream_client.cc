@@ -135,7 +135,7 @@ asio::awaitable<absl::Status> UpstreamCall::ConnectFresh() {
   if (error) co_return Failure(error, "connecting");
   ++client_.connections_opened_;
   if (endpoint_->tls) {
-    error = co_await connection_->Handshake(*endpoint_, *client_.tls_);
+    error = co_await connection_->Handshake(*endpoint_, *client_.tls_, &origin_->tls_sessions);
     if (error) {
       const absl::string_view refused = connection_->TlsVerifyError();
       co_return Failure(error,
@@ -143,6 +143,7 @@ asio::awaitable<absl::Status> UpstreamCall::ConnectFresh() {
                             ? std::string("TLS handshake")
                             : absl::StrCat("TLS handshake: certificate refused (", refused, ")"));
     }
+    if (connection_->tls_resumed()) ++client_.tls_resumptions_;
   }
   co_return absl::OkStatus();
 }

@@ -63,6 +63,8 @@ class UpstreamClient {
   ConnectionPool& pool() { return pool_; }
   // Connections this client opened so far (TCP connects that succeeded).
   uint64_t connections_opened() const { return connections_opened_; }
+  // TLS handshakes that resumed an earlier session of the same origin.
+  uint64_t tls_resumptions() const { return tls_resumptions_; }
 
  private:
   friend class UpstreamCall;
@@ -74,6 +76,7 @@ class UpstreamClient {
   std::unique_ptr<boost::asio::ssl::context> tls_;
   ConnectionPool pool_;
   uint64_t connections_opened_ = 0;
+  uint64_t tls_resumptions_ = 0;
 };
 
 struct UpstreamHeader {

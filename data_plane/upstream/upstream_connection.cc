@@ -55,9 +55,10 @@ asio::awaitable<boost::system::error_code> UpstreamConnection::Connect(
 }
 
 asio::awaitable<boost::system::error_code> UpstreamConnection::Handshake(
-    const UpstreamEndpoint& endpoint, ssl::context& tls_context) {
+    const UpstreamEndpoint& endpoint, ssl::context& tls_context, TlsSessionCache* sessions) {
   tls_.emplace(socket_, tls_context);
   SSL* ssl_handle = tls_->native_handle();
+  if (sessions != nullptr) sessions->Attach(ssl_handle);
   boost::system::error_code not_ip;
   asio::ip::make_address(endpoint.host, not_ip);
   if (not_ip) {
@@ -105,6 +106,10 @@ void UpstreamConnection::SetDeadline(Clock::time_point deadline, UpstreamTimeout
   // The watchdog only ever needs re-arming for an earlier deadline; a later one (the usual case:
   // the idle deadline moving forward with every read) is picked up when it fires.
   if (!watchdog_at_ || *watchdog_at_ > deadline) ArmWatchdog(deadline);
+}
+
+bool UpstreamConnection::tls_resumed() {
+  return tls_ && SSL_session_reused(tls_->native_handle()) == 1;
 }
 
 absl::string_view UpstreamConnection::TlsVerifyError() {

@@ -23,6 +23,7 @@
 #include "boost/asio/steady_timer.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
 #include "data_plane/upstream/response_parser.h"
+#include "data_plane/upstream/tls_client_context.h"
 #include "data_plane/upstream/upstream_endpoint.h"
 #include "data_plane/upstream/upstream_timeouts.h"
 
@@ -46,8 +47,12 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
       const boost::asio::ip::tcp::resolver::results_type& addresses);
 
   // The TLS handshake, with SNI and host-name (or IP) verification against endpoint.host.
+  // `sessions` (optional) offers a session to resume and keeps the ones the server issues.
   boost::asio::awaitable<boost::system::error_code> Handshake(
-      const UpstreamEndpoint& endpoint, boost::asio::ssl::context& tls_context);
+      const UpstreamEndpoint& endpoint, boost::asio::ssl::context& tls_context,
+      TlsSessionCache* sessions);
+  // Whether the handshake resumed a session.
+  bool tls_resumed();
 
   // Writes `buffers` back to back, fully. They must stay valid until the write completes.
   boost::asio::awaitable<boost::system::error_code> Write(
