@@ -36,6 +36,18 @@ struct Flags {
 
 std::string_view View(absl::string_view text) { return std::string_view(text.data(), text.size()); }
 
+// CLI11 validator: "" when `address` is host:port with a port in 0..65535.
+std::string ListenAddressProblem(std::string& address) {
+  const size_t colon = address.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return "expected host:port, e.g. 127.0.0.1:7070";
+  }
+  return "";
+}
+
 // Reads both tokens; a missing token or one shared by both roles stops the start.
 bool LoadTokens(const Flags& flags, gw::cp::ControlPlaneOptions& options) {
   absl::StatusOr<std::string> admin = gw::cp::LoadToken(flags.admin_token_file, "GW_ADMIN_TOKEN");
@@ -68,18 +80,7 @@ int main(int argc, char** argv) {
       "UsageReporting gRPC APIs on one port)"};
   app.add_option("--listen", flags.listen, "gRPC listen address host:port (port 0: any free port)")
       ->capture_default_str()
-      ->check(CLI::Validator(
-          [](std::string& address) -> std::string {
-            const size_t colon = address.rfind(':');
-            int port = -1;
-            if (colon == std::string::npos || colon == 0 ||
-                !absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), &port) ||
-                port < 0 || port > 65535) {
-              return "expected host:port, e.g. 127.0.0.1:7070";
-            }
-            return "";
-          },
-          "HOST:PORT"));
+      ->check(CLI::Validator(ListenAddressProblem, "HOST:PORT"));
   app.add_option("--db", flags.db, "SQLite database file (created with its directory if missing)")
       ->capture_default_str();
   app.add_option("--admin-token-file", flags.admin_token_file,
