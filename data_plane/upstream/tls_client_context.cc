@@ -29,7 +29,9 @@ TlsSessionCache::~TlsSessionCache() {
 
 void TlsSessionCache::Attach(SSL* ssl) {
   SSL_set_ex_data(ssl, SessionCacheIndex(), this);
-  if (session_ != nullptr) SSL_set_session(ssl, session_);
+  if (session_ != nullptr && SSL_SESSION_is_resumable(session_) == 1) {
+    SSL_set_session(ssl, session_);
+  }
 }
 
 void TlsSessionCache::Store(SSL_SESSION* session) {

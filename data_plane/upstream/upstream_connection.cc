@@ -151,6 +151,10 @@ void UpstreamConnection::OnWatchdog(const boost::system::error_code& error) {
 }
 
 void UpstreamConnection::Close() {
+  // HTTP framing, not close_notify, tells us a response is complete, so the socket just closes.
+  // Flagging the TLS shutdown as done keeps OpenSSL from marking the session unresumable when
+  // the SSL object is freed without one.
+  if (tls_) SSL_set_shutdown(tls_->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
   resolver_.cancel();
   boost::system::error_code ignored;
   socket_.close(ignored);

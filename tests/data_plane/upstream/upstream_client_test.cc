@@ -554,6 +554,16 @@ TEST_F(UpstreamTlsTest, TrustedCertificateForIpAddress) {
   EXPECT_EQ(server.accepted(), 1);  // Keep-alive over TLS too.
 }
 
+TEST_F(UpstreamTlsTest, NewConnectionResumesTheOriginsSession) {
+  ScriptedServer server(AnswerAll(OkResponse("{}", "Connection: close\r\n")),
+                        ServerTls(certs_->server_cert, certs_->server_key));
+  UseServer(server, /*tls=*/true, "localhost");
+  ASSERT_TRUE(Fetch().ok());
+  ASSERT_TRUE(Fetch().ok());
+  EXPECT_EQ(server.accepted(), 2);
+  EXPECT_EQ(client_->tls_resumptions(), 1u);
+}
+
 TEST_F(UpstreamTlsTest, TrustedCertificateForHostName) {
   ScriptedServer server(AnswerAll(OkResponse("{}")),
                         ServerTls(certs_->server_cert, certs_->server_key));
