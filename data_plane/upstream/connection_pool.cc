@@ -27,7 +27,10 @@ ConnectionPool::ConnectionPtr ConnectionPool::Checkout(Origin& origin) {
   while (!origin.idle.empty()) {
     ConnectionPtr connection = std::move(origin.idle.back());
     origin.idle.pop_back();
-    if (now - connection->idle_since <= max_idle_ && connection->LooksAlive()) return connection;
+    if (now - connection->idle_since <= max_idle_ &&
+        (!options_.check_idle_liveness || connection->LooksAlive())) {
+      return connection;
+    }
     connection->Close();
   }
   return nullptr;

@@ -29,6 +29,10 @@ struct ConnectionPoolOptions {
   // connections too (uvicorn after 5 s, nginx after 75 s); the liveness peek on checkout catches
   // those, this bounds how many dead sockets we hold.
   absl::Duration max_idle_time = absl::Seconds(30);
+  // Peek at an idle connection before reusing it (one non-blocking recv), so one the server has
+  // closed is replaced before anything is sent. Without it the stale connection is found by a
+  // failed write and the request retried once on a fresh one.
+  bool check_idle_liveness = true;
   // How long resolved addresses are reused for new connections.
   absl::Duration dns_ttl = absl::Seconds(30);
 };

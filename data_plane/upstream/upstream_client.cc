@@ -75,6 +75,12 @@ UpstreamCall::Clock::time_point UpstreamCall::Capped(Clock::time_point deadline,
 absl::Status UpstreamCall::Failure(const boost::system::error_code& error,
                                    absl::string_view doing) const {
   if (cancelled_) return absl::CancelledError("upstream call cancelled");
+  const bool expired = connection_ && connection_->expired();
+  if (error == asio::error::operation_aborted && !expired) {
+    // Only Cancel() and the watchdog close our sockets; anything else aborting an operation is
+    // the caller's own cancellation (an asio cancellation slot, e.g. awaitable operators).
+    return absl::CancelledError("upstream call cancelled");
+  }
   const absl::string_view origin =
       endpoint_ != nullptr ? absl::string_view(endpoint_->pool_key) : absl::string_view();
   if (connection_ && connection_->expired()) {

@@ -1,5 +1,6 @@
 #include "data_plane/upstream/upstream_client.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -195,18 +196,43 @@ TEST_F(UpstreamClientTest, ConnectionCloseIsNotReused) {
 TEST_F(UpstreamClientTest, ReplacesPooledConnectionTheServerClosed) {
   // The server answers once per connection and then closes it without saying so, as servers
   // with short keep-alive timeouts do.
-  ScriptedServer server([](ScriptedConnection& c) -> asio::awaitable<void> {
+  std::atomic<int> closes{0};
+  ScriptedServer server([&](ScriptedConnection& c) -> asio::awaitable<void> {
     if (co_await c.ReadRequest()) co_await c.Write(OkResponse("{}"));
     c.Close();
+    ++closes;
   });
   UseServer(server);
   ASSERT_TRUE(Fetch().ok());
-  // Let the close reach the client's socket.
-  ASSERT_TRUE(PollUntil([&] { return server.accepted() == 1; }, absl::Seconds(5)));
-  absl::SleepFor(absl::Milliseconds(50));
+  // On loopback the FIN is in the client's socket once the server's close returned.
+  ASSERT_TRUE(PollUntil([&] { return closes.load() == 1; }, absl::Seconds(5)));
   const auto second = Fetch();
   EXPECT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(server.accepted(), 2);
+}
+
+TEST_F(UpstreamClientTest, FailedWriteOnStaleConnectionIsRetriedOnAFreshOne) {
+  // Without the liveness peek, a connection the server reset is only found out by writing.
+  UpstreamClientOptions options;
+  options.pool.check_idle_liveness = false;
+  MakeClient(options);
+  std::atomic<int> resets{0};
+  ScriptedServer server([&](ScriptedConnection& c) -> asio::awaitable<void> {
+    if (auto request = co_await c.ReadRequest()) {
+      c.server().RecordRequest(*request);
+      co_await c.Write(OkResponse("{}"));
+    }
+    c.Reset();
+    ++resets;
+  });
+  UseServer(server);
+  ASSERT_TRUE(Fetch().ok());
+  // On loopback the reset is in the client's socket once the server's close returned.
+  ASSERT_TRUE(PollUntil([&] { return resets.load() == 1; }, absl::Seconds(5)));
+  const auto second = Fetch();
+  EXPECT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(server.accepted(), 2);
+  EXPECT_EQ(server.requests().size(), 2u);  // Each request reached the server once.
 }
 
 TEST_F(UpstreamClientTest, StreamingDeliversChunksBeforeTheResponseEnds) {
@@ -363,7 +389,9 @@ TEST_F(UpstreamClientTest, ConnectTimeout) {
     ::connect(fd, target.data(), static_cast<socklen_t>(target.size()));
     fillers.emplace_back(side, asio::ip::tcp::v4(), fd);
   }
-  absl::SleepFor(absl::Milliseconds(50));  // Let the handshakes that can complete complete.
+  // The first filler completes its handshake and fills the queue; wait for that.
+  pollfd first = {fillers[0].native_handle(), POLLOUT, 0};
+  ASSERT_EQ(::poll(&first, 1, 5000), 1);
   auto endpoint =
       ParseUpstreamEndpoint(absl::StrCat("http://127.0.0.1:", full.local_endpoint().port()));
   ASSERT_TRUE(endpoint.ok());
