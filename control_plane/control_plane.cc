@@ -40,8 +40,17 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Start(
   // Services: each is one member, one construction here and one RegisterService below.
   ControlPlane& self = *cp;
   self.discovery_ = std::make_unique<DiscoveryService>(self.auth_);
-  self.store_->AddVersionListener(
-      [&self](int64_t /*version*/) { self.discovery_->Publish(self.store_->Current()); });
+  absl::StatusOr<std::unique_ptr<UsageAccounting>> usage = UsageAccounting::Start(
+      self.store_->database(), self.auth_, [&self] { return self.store_->Current(); },
+      [&self](const gateway::config::v1::BudgetState& state) {
+        self.discovery_->PublishBudgetState(state);
+      });
+  if (!usage.ok()) return usage.status();
+  self.usage_ = *std::move(usage);
+  self.store_->AddVersionListener([&self](int64_t /*version*/) {
+    self.discovery_->Publish(self.store_->Current());
+    self.usage_->OnConfigChanged();  // Budgets travel in the budget state.
+  });
   self.discovery_->Publish(self.store_->Current());
   self.admin_ = std::make_unique<AdminService>(*self.store_, self.auth_,
                                                [&self] { return self.discovery_->Workers(); });
@@ -60,6 +69,7 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Start(
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(self.admin_.get());
   builder.RegisterService(self.discovery_.get());
+  builder.RegisterService(self.usage_->service());
   self.server_ = builder.BuildAndStart();
   if (self.server_ == nullptr || bound_port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
@@ -79,6 +89,8 @@ void ControlPlane::Shutdown(absl::Duration grace) {
   // Long-lived streams end first, so that shutdown does not wait for the deadline on them;
   // workers reconnect to the next control plane.
   discovery_->CloseStreams();
+  // Usage streams end right after the ack of the batch they have in flight, if any.
+  usage_->CloseStreams();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
 }

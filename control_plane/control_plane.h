@@ -14,6 +14,7 @@
 #include "control_plane/auth/token_auth.h"
 #include "control_plane/discovery/discovery_service.h"
 #include "control_plane/store/config_store.h"
+#include "control_plane/usage/usage_accounting.h"
 #include "grpcpp/server.h"
 
 namespace gw::cp {
@@ -59,6 +60,8 @@ class ControlPlane {
   TokenAuth auth_;
   std::unique_ptr<DiscoveryService> discovery_;
   std::unique_ptr<AdminService> admin_;
+  // After discovery_, which its spend state is published to.
+  std::unique_ptr<UsageAccounting> usage_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   bool shut_down_ = false;

@@ -14,6 +14,7 @@
 #include "control_plane/admin/config_edits.h"
 #include "control_plane/admin/config_keys.h"
 #include "control_plane/admin/config_merge.h"
+#include "control_plane/usage/usage_queries.h"
 
 namespace gw::cp {
 namespace admin = gateway::admin::v1;
@@ -393,17 +394,17 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context,
 }
 
 grpc::Status AdminService::ListUsage(grpc::ServerContext* context,
-                                     const admin::ListUsageRequest* /*request*/,
-                                     admin::ListUsageResponse* /*response*/) {
+                                     const admin::ListUsageRequest* request,
+                                     admin::ListUsageResponse* response) {
   return Serve(*context,
-               [] { return absl::UnimplementedError("usage reporting is not available yet"); });
+               [&] { return UsageQueries(store_.database()).ListUsage(*request, *response); });
 }
 
 grpc::Status AdminService::GetSpend(grpc::ServerContext* context,
-                                    const admin::GetSpendRequest* /*request*/,
-                                    admin::GetSpendResponse* /*response*/) {
+                                    const admin::GetSpendRequest* request,
+                                    admin::GetSpendResponse* response) {
   return Serve(*context,
-               [] { return absl::UnimplementedError("usage reporting is not available yet"); });
+               [&] { return UsageQueries(store_.database()).GetSpend(*request, *response); });
 }
 
 }  // namespace gw::cp

@@ -673,13 +673,22 @@ TEST_F(AdminServiceTest, StatusReportsTheVersionAndTheWorkers) {
   EXPECT_TRUE(MessageDifferencer::Equals(status.workers(0), worker));
 }
 
-TEST_F(AdminServiceTest, UsageAndSpendAreNotAvailableYet) {
+// Usage reports are tested with ingested data in tests/control_plane/usage; here: the admin
+// token guards them and a fresh database answers with empty reports.
+TEST_F(AdminServiceTest, UsageAndSpendAnswerEmptyOnAFreshDatabase) {
   admin::ListUsageResponse usage;
-  EXPECT_TRUE(HasCode(server_.Call(&Stub::ListUsage, admin::ListUsageRequest(), &usage),
-                      grpc::StatusCode::UNIMPLEMENTED));
+  EXPECT_TRUE(IsOk(server_.Call(&Stub::ListUsage, admin::ListUsageRequest(), &usage)));
+  EXPECT_EQ(usage.records_size(), 0);
+  admin::GetSpendRequest by_team;
+  by_team.add_group_by(admin::SPEND_GROUPING_TEAM);
   admin::GetSpendResponse spend;
-  EXPECT_TRUE(HasCode(server_.Call(&Stub::GetSpend, admin::GetSpendRequest(), &spend),
-                      grpc::StatusCode::UNIMPLEMENTED));
+  EXPECT_TRUE(IsOk(server_.Call(&Stub::GetSpend, by_team, &spend)));
+  EXPECT_EQ(spend.rows_size(), 0);
+  EXPECT_TRUE(HasCode(server_.Call(&Stub::GetSpend, by_team, &spend, kWorkerToken),
+                      grpc::StatusCode::UNAUTHENTICATED));
+  EXPECT_TRUE(
+      HasCode(server_.Call(&Stub::ListUsage, admin::ListUsageRequest(), &usage, kWorkerToken),
+              grpc::StatusCode::UNAUTHENTICATED));
 }
 
 }  // namespace
