@@ -123,24 +123,6 @@ absl::StatusOr<OpenAiProvider> MakeOpenAiProvider(absl::string_view name,
   return provider;
 }
 
-UpstreamRequest OpenAiRequestPlan::ToUpstreamRequest(const OpenAiProvider& provider) const {
-  UpstreamRequest request;
-  request.endpoint = &provider.endpoint;
-  request.method = "POST";
-  request.path = path;
-  request.headers = headers;
-  request.body = body;
-  request.streaming = stream;
-  request.timeouts = provider.timeouts;
-  return request;
-}
-
-size_t OpenAiRequestPlan::body_size() const {
-  size_t size = 0;
-  for (const absl::string_view piece : body) size += piece.size();
-  return size;
-}
-
 absl::Status PlanChatCompletion(const OpenAiProvider& provider, absl::string_view body,
                                 const JsonObjectScan& scan, absl::string_view upstream_model,
                                 absl::string_view request_id, OpenAiRequestPlan& plan) {
@@ -152,6 +134,8 @@ absl::Status PlanChatCompletion(const OpenAiProvider& provider, absl::string_vie
   if (plan.stream) ForceIncludeUsage(body, scan, plan, edits);
   Assemble(body, edits, plan);
   SetHeaders(provider, request_id, plan);
+  plan.endpoint = &provider.endpoint;
+  plan.timeouts = provider.timeouts;
   plan.path = provider.chat_completions_path;
   return absl::OkStatus();
 }
@@ -165,6 +149,8 @@ absl::Status PlanEmbeddings(const OpenAiProvider& provider, absl::string_view bo
   plan.client_wants_usage = false;
   Assemble(body, edits, plan);
   SetHeaders(provider, request_id, plan);
+  plan.endpoint = &provider.endpoint;
+  plan.timeouts = provider.timeouts;
   plan.path = provider.embeddings_path;
   return absl::OkStatus();
 }

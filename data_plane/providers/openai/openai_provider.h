@@ -9,16 +9,17 @@
 //   OpenAiRequestPlan plan;   // reusable: keeps its capacity
 //   GW_RETURN_IF_ERROR(PlanChatCompletion(provider, body, scan, "gpt-4o-2024-08-06",
 //                                         request_id, plan));
-//   UpstreamRequest request = plan.ToUpstreamRequest(provider);
+//   UpstreamRequest request = plan.ToUpstreamRequest();
+// OpenAiAdapter (openai_adapter.h) puts these behind the Provider interface.
 #pragma once
 
 #include <string>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "data_plane/providers/json_scan.h"
+#include "data_plane/providers/provider.h"
 #include "data_plane/upstream/upstream_client.h"
 #include "data_plane/upstream/upstream_endpoint.h"
 #include "data_plane/upstream/upstream_timeouts.h"
@@ -43,21 +44,8 @@ absl::StatusOr<OpenAiProvider> MakeOpenAiProvider(absl::string_view name,
                                                   absl::string_view credential,
                                                   const UpstreamTimeouts& timeouts = {});
 
-// One upstream request's body and headers. Body pieces point into the client's body, into the
-// plan and into static text: the plan and the client body must outlive the upstream Send.
-struct OpenAiRequestPlan {
-  absl::InlinedVector<absl::string_view, 8> body;
-  absl::InlinedVector<UpstreamHeader, 4> headers;
-  std::string model_json;  // The upstream model name as a JSON string.
-  absl::string_view path;  // Points into the provider.
-  bool stream = false;
-  // Whether the client itself asked for stream_options.include_usage (so it sees the usage
-  // chunk); meaningless when !stream.
-  bool client_wants_usage = false;
-
-  UpstreamRequest ToUpstreamRequest(const OpenAiProvider& provider) const;
-  size_t body_size() const;
-};
+// The plan type is shared by every provider type.
+using OpenAiRequestPlan = RequestPlan;
 
 // POST /v1/chat/completions. `scan` is the scan of `body`. INVALID_ARGUMENT when the body has
 // no "model". `request_id` must be a validated id (no CR/LF).

@@ -49,9 +49,9 @@ TokenUsage ExtractOpenAiUsage(absl::string_view body) {
   return ParseOpenAiUsageObject(usage->value(body));
 }
 
-StreamAction OpenAiStreamFilter::OnEvent(absl::string_view data) {
+StreamAction ClassifyOpenAiStreamEvent(absl::string_view data, StreamState& state) {
   if (absl::StripAsciiWhitespace(data) == "[DONE]") {
-    saw_done_ = true;
+    state.saw_done = true;
     return StreamAction::kForward;
   }
   // Most chunks carry "usage":null or nothing at all; only look closer when a usage object
@@ -61,14 +61,14 @@ StreamAction OpenAiStreamFilter::OnEvent(absl::string_view data) {
   }
   JsonObjectScan scan;
   if (!ScanJsonObject(data, scan).ok()) return StreamAction::kForward;
-  if (scan.Find("error") != nullptr) saw_error_ = true;
+  if (scan.Find("error") != nullptr) state.saw_error = true;
   const JsonMember* usage = scan.Find("usage");
   if (usage == nullptr || usage->type != JsonType::kObject) return StreamAction::kForward;
-  usage_ = ParseOpenAiUsageObject(usage->value(data));
+  state.usage = ParseOpenAiUsageObject(usage->value(data));
   const JsonMember* choices = scan.Find("choices");
   const bool usage_only =
       choices != nullptr && choices->type == JsonType::kArray && IsEmptyArray(choices->value(data));
-  if (usage_only && !client_wants_usage_) return StreamAction::kDrop;
+  if (usage_only && !state.client_wants_usage) return StreamAction::kDrop;
   return StreamAction::kForward;
 }
 

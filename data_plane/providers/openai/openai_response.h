@@ -11,6 +11,7 @@
 #pragma once
 
 #include "absl/strings/string_view.h"
+#include "data_plane/providers/provider.h"
 #include "data_plane/providers/token_usage.h"
 
 namespace gw::dp {
@@ -28,25 +29,26 @@ enum class StreamAction {
   kDrop,     // The usage chunk the client did not ask for.
 };
 
+// `data` is one event's data: a chunk object, an error object or "[DONE]". Updates `state`.
+StreamAction ClassifyOpenAiStreamEvent(absl::string_view data, StreamState& state);
+
 class OpenAiStreamFilter {
  public:
-  explicit OpenAiStreamFilter(bool client_wants_usage) : client_wants_usage_(client_wants_usage) {}
+  explicit OpenAiStreamFilter(bool client_wants_usage) {
+    state_.client_wants_usage = client_wants_usage;
+  }
 
-  // `data` is one event's data: a chunk object, an error object or "[DONE]".
-  StreamAction OnEvent(absl::string_view data);
+  StreamAction OnEvent(absl::string_view data) { return ClassifyOpenAiStreamEvent(data, state_); }
 
   // The last usage seen in the stream (the usage chunk); reported == false when none came.
-  const TokenUsage& usage() const { return usage_; }
+  const TokenUsage& usage() const { return state_.usage; }
   // The provider ended the stream properly ("[DONE]").
-  bool saw_done() const { return saw_done_; }
+  bool saw_done() const { return state_.saw_done; }
   // The provider sent an error event mid-stream ({"error": ...}).
-  bool saw_error() const { return saw_error_; }
+  bool saw_error() const { return state_.saw_error; }
 
  private:
-  bool client_wants_usage_;
-  TokenUsage usage_;
-  bool saw_done_ = false;
-  bool saw_error_ = false;
+  StreamState state_;
 };
 
 }  // namespace gw::dp

@@ -177,7 +177,7 @@ TEST(OpenAiProviderTest, HeadersCarryCredentialRequestIdAndIdentityEncoding) {
   EXPECT_EQ(headers,
             "Content-Type: application/json\nAuthorization: Bearer sk-test-123\n"
             "x-request-id: req-1\nAccept-Encoding: identity\n");
-  const UpstreamRequest request = plan.ToUpstreamRequest(TestProvider());
+  const UpstreamRequest request = plan.ToUpstreamRequest();
   EXPECT_EQ(request.path, "/v1/chat/completions");
   EXPECT_FALSE(request.streaming);
 }

@@ -1,5 +1,5 @@
-// The OpenAI adapter and the upstream client together against a scripted provider on loopback:
-// the loop each test runs is the one the serving pipeline runs.
+// The OpenAI adapter (made through the provider registry) and the upstream client together
+// against a scripted provider on loopback: the loop each test runs is the serving pipeline's.
 #include <string>
 #include <vector>
 
@@ -8,9 +8,9 @@
 #include "boost/asio/co_spawn.hpp"
 #include "boost/asio/io_context.hpp"
 #include "data_plane/providers/json_scan.h"
-#include "data_plane/providers/openai/openai_provider.h"
-#include "data_plane/providers/openai/openai_response.h"
+#include "data_plane/providers/provider.h"
 #include "data_plane/providers/provider_error.h"
+#include "data_plane/providers/provider_registry.h"
 #include "data_plane/providers/sse_parser.h"
 #include "data_plane/upstream/upstream_client.h"
 #include "gtest/gtest.h"
@@ -47,22 +47,31 @@ class OpenAiUpstreamTest : public ::testing::Test {
   }
 
   void UseServer(const ScriptedServer& server) {
-    auto provider = MakeOpenAiProvider(
-        "fake-openai", absl::StrCat("http://127.0.0.1:", server.port(), "/v1"), "sk-fake-key");
+    UseProvider(absl::StrCat("http://127.0.0.1:", server.port(), "/v1"));
+  }
+
+  void UseProvider(const std::string& base_url) {
+    gateway::config::v1::Provider config;
+    config.set_name("fake-openai");
+    config.set_type(gateway::config::v1::PROVIDER_TYPE_OPENAI_COMPATIBLE);
+    config.set_base_url(base_url);
+    auto provider = MakeProvider(config, "sk-fake-key");
     ASSERT_TRUE(provider.ok()) << provider.status();
     provider_ = *std::move(provider);
   }
 
   // The serving loop: plan, send, then forward (streaming) or buffer (non-streaming).
   asio::awaitable<void> Serve(const std::string& body, Outcome& outcome) {
+    const Provider& provider = *provider_;
     JsonObjectScan scan;
     EXPECT_TRUE(ScanJsonObject(body, scan).ok());
-    OpenAiRequestPlan plan;
-    EXPECT_TRUE(PlanChatCompletion(provider_, body, scan, "gpt-upstream", "req-42", plan).ok());
+    RequestPlan plan;
+    EXPECT_TRUE(
+        provider.Plan(ApiKind::kChatCompletions, body, scan, "gpt-upstream", "req-42", plan).ok());
     UpstreamCall call(*client_);
-    absl::StatusOr<ResponseHead> head = co_await call.Send(plan.ToUpstreamRequest(provider_));
+    absl::StatusOr<ResponseHead> head = co_await call.Send(plan.ToUpstreamRequest());
     if (!head.ok()) {
-      const ProviderError error = ProviderErrorFromStatus(head.status(), provider_.name);
+      const ProviderError error = provider.MapFailure(head.status());
       outcome.client_status = error.http_status;
       outcome.client_bytes = error.body;
       co_return;
@@ -72,41 +81,36 @@ class OpenAiUpstreamTest : public ::testing::Test {
       std::string response;
       const absl::Status read = co_await call.ReadAll(response);
       if (!read.ok()) {
-        const ProviderError error = ProviderErrorFromStatus(read, provider_.name);
+        const ProviderError error = provider.MapFailure(read);
         outcome.client_status = error.http_status;
         outcome.client_bytes = error.body;
       } else if (head->status >= 400) {
         const ProviderError error =
-            ProviderErrorFromResponse(head->status, response, head->headers->Find("retry-after"),
-                                      provider_.name, provider_.credential);
+            provider.MapErrorResponse(head->status, response, head->headers->Find("retry-after"));
         outcome.client_status = error.http_status;
         outcome.client_bytes = error.body;
       } else {
-        outcome.usage = ExtractOpenAiUsage(response);
+        outcome.usage = provider.ExtractUsage(ApiKind::kChatCompletions, response);
         outcome.client_bytes = std::move(response);
       }
       co_return;
     }
     SseParser sse;
-    OpenAiStreamFilter filter(plan.client_wants_usage);
+    StreamState state;
+    state.client_wants_usage = plan.client_wants_usage;
     while (true) {
       absl::StatusOr<absl::string_view> chunk = co_await call.ReadBody();
       if (!chunk.ok()) {
         // After the first byte: an error event and no [DONE].
-        AppendStreamErrorEvent(ProviderErrorFromStatus(chunk.status(), provider_.name),
-                               outcome.client_bytes);
+        AppendStreamErrorEvent(provider.MapFailure(chunk.status()), outcome.client_bytes);
         break;
       }
       if (chunk->empty()) break;
       sse.Feed(*chunk);
       SseEvent event;
-      while (sse.Next(event)) {
-        if (filter.OnEvent(event.data) == StreamAction::kForward) {
-          AppendSseData(event.data, outcome.client_bytes);
-        }
-      }
+      while (sse.Next(event)) provider.OnStreamEvent(event, state, outcome.client_bytes);
     }
-    outcome.usage = filter.usage();
+    outcome.usage = state.usage;
   }
 
   Outcome Run(const std::string& body) {
@@ -121,7 +125,7 @@ class OpenAiUpstreamTest : public ::testing::Test {
 
   asio::io_context io_;
   std::unique_ptr<UpstreamClient> client_;
-  OpenAiProvider provider_;
+  std::unique_ptr<const Provider> provider_;
 };
 
 // A provider that streams content, the usage chunk and [DONE], split at awkward places.
@@ -213,9 +217,7 @@ TEST_F(OpenAiUpstreamTest, UnreachableProviderIsBadGateway) {
                                   asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     port = probe.local_endpoint().port();
   }
-  auto provider = MakeOpenAiProvider("gone", absl::StrCat("http://127.0.0.1:", port, "/v1"), "k");
-  ASSERT_TRUE(provider.ok());
-  provider_ = *provider;
+  UseProvider(absl::StrCat("http://127.0.0.1:", port, "/v1"));
   const Outcome outcome = Run(R"({"model":"alias","messages":[]})");
   EXPECT_EQ(outcome.client_status, 502u);
   EXPECT_TRUE(absl::StrContains(outcome.client_bytes, R"("type":"api_error")"));
@@ -235,6 +237,18 @@ TEST_F(OpenAiUpstreamTest, StreamCutMidwayEndsWithAnErrorEventAndNoDone) {
   EXPECT_TRUE(absl::StartsWith(outcome.client_bytes, absl::StrCat("data: ", kContent, "\n\n")));
   EXPECT_TRUE(absl::StrContains(outcome.client_bytes, R"(data: {"error":{)"));
   EXPECT_FALSE(absl::StrContains(outcome.client_bytes, "[DONE]"));
+}
+
+TEST(ProviderRegistryTest, UnsupportedTypeIsUnimplementedAndBadCredentialIsNotEchoed) {
+  gateway::config::v1::Provider config;
+  config.set_name("claude");
+  config.set_type(gateway::config::v1::PROVIDER_TYPE_ANTHROPIC);
+  config.set_base_url("https://api.anthropic.com");
+  EXPECT_EQ(MakeProvider(config, "k").status().code(), absl::StatusCode::kUnimplemented);
+  config.set_type(gateway::config::v1::PROVIDER_TYPE_OPENAI);
+  const absl::Status bad = MakeProvider(config, "sk-line\nbreak").status();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.message().find("sk-line"), absl::string_view::npos);
 }
 
 }  // namespace
