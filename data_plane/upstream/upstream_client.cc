@@ -181,6 +181,7 @@ asio::awaitable<absl::StatusOr<ResponseHead>> UpstreamCall::Send(const UpstreamR
   if (sent_) co_return absl::FailedPreconditionError("UpstreamCall::Send called twice");
   sent_ = true;
   if (cancelled_) co_return absl::CancelledError("upstream call cancelled");
+  if (request.endpoint == nullptr) co_return absl::InvalidArgumentError("no upstream endpoint");
   endpoint_ = request.endpoint;
   timeouts_ = request.timeouts;
   if (!request.streaming) total_deadline_ = Clock::now() + ToClock(timeouts_.total);
@@ -232,6 +233,7 @@ asio::awaitable<absl::StatusOr<ResponseHead>> UpstreamCall::Send(const UpstreamR
   connection_->SetDeadline(first_byte_deadline_, kind);
   while (true) {
     parser_.emplace(connection_->headers(), client_.max_response_body_bytes_);
+    if (request.method == "HEAD") parser_->skip(true);  // Its Content-Length has no body.
     const absl::Status read = co_await ReadUntil(/*want_head=*/true, nullptr, false);
     if (!read.ok()) {
       connection_->Close();

@@ -105,6 +105,7 @@ struct ResponseHead {
 
 class UpstreamCall {
  public:
+  // `client` must outlive the call.
   explicit UpstreamCall(UpstreamClient& client);
   ~UpstreamCall();  // Returns the connection to the pool if its response was read completely.
   UpstreamCall(const UpstreamCall&) = delete;
