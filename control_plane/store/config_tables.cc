@@ -197,6 +197,19 @@ absl::Status LoadChildren(Database& db, const char* sql,
 }  // namespace
 
 void NormalizeConfig(cfg::GatewayConfig& config) {
+  // Unspecified enums mean their defaults; storing the default itself keeps one spelling, so an
+  // export of a config written by any client re-applies without a change.
+  for (cfg::Team& team : *config.mutable_teams()) {
+    if (team.tier() == cfg::TIER_UNSPECIFIED) team.set_tier(cfg::TIER_STANDARD);
+    if (team.guardrail_level() == cfg::GUARDRAIL_LEVEL_UNSPECIFIED) {
+      team.set_guardrail_level(cfg::GUARDRAIL_LEVEL_STANDARD);
+    }
+  }
+  for (cfg::Route& route : *config.mutable_routes()) {
+    if (route.strategy() == cfg::ROUTING_STRATEGY_UNSPECIFIED) {
+      route.set_strategy(cfg::ROUTING_STRATEGY_FALLBACK);
+    }
+  }
   SortByName(config.mutable_teams(), TeamName);
   SortByName(config.mutable_providers(), ProviderName);
   SortByName(config.mutable_models(), ModelName);

@@ -14,8 +14,9 @@
 
 namespace gw::cp {
 
-// Sorts every resource list by its name (routes by task, prices by model), the canonical order
-// of stored and published configurations. Lists inside a resource keep their order.
+// The canonical form of stored and published configurations: unspecified enums take their
+// default value, and every resource list is sorted by its name (routes by task, prices by model).
+// Lists inside a resource keep their order.
 void NormalizeConfig(gateway::config::v1::GatewayConfig& config);
 
 // Reads the whole configuration, normalised. Call inside a Transaction or under Lock().

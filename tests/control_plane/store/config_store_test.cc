@@ -241,6 +241,31 @@ TEST_F(ConfigStoreTest, EveryListIsSortedByName) {
   EXPECT_THAT(config.teams(2).allowed_models(), ElementsAre("gpt-4o", "claude-x"));
 }
 
+TEST_F(ConfigStoreTest, UnspecifiedEnumsAreStoredAsTheirDefaults) {
+  ASSERT_THAT(store_->MutateConfig([](cfg::GatewayConfig& c) {
+    *c.add_teams() = Team("plain");
+    *c.add_providers() = Provider("openai");
+    *c.add_models() = Model("m", "openai");
+    cfg::Route* route = c.add_routes();
+    route->set_task("chat");
+    route->set_primary("m");
+    return absl::OkStatus();
+  }),
+              IsOk());
+  const cfg::GatewayConfig& config = store_->Current()->config();
+  EXPECT_EQ(config.teams(0).tier(), cfg::TIER_STANDARD);
+  EXPECT_EQ(config.teams(0).guardrail_level(), cfg::GUARDRAIL_LEVEL_STANDARD);
+  EXPECT_EQ(config.routes(0).strategy(), cfg::ROUTING_STRATEGY_FALLBACK);
+  // Writing the defaults explicitly is then no change at all.
+  auto v = store_->MutateConfig([](cfg::GatewayConfig& c) {
+    c.mutable_teams(0)->set_tier(cfg::TIER_STANDARD);
+    c.mutable_routes(0)->set_strategy(cfg::ROUTING_STRATEGY_FALLBACK);
+    return absl::OkStatus();
+  });
+  ASSERT_THAT(v, IsOk());
+  EXPECT_EQ(*v, 2);
+}
+
 TEST_F(ConfigStoreTest, NoOpMutationKeepsTheVersionAndWritesNothing) {
   ASSERT_THAT(store_->MutateConfig([](cfg::GatewayConfig& c) { return Replace(c, FullConfig()); }),
               IsOk());
