@@ -138,3 +138,62 @@ TEST(JsonScanTest, IntegersAndStrings) {
 
 }  // namespace
 }  // namespace gw::dp
+
+namespace gw::dp {
+namespace {
+
+// Mutations of realistic bodies (bytes flipped, inserted, deleted; structural characters
+// favoured): the scanner must accept exactly what a real parser accepts as an object.
+TEST(JsonScanFuzzTest, RandomMutationsAgreeWithBoostJson) {
+  const std::vector<std::string> seeds = {
+      R"({"model":"gpt-4o","messages":[{"role":"user","content":"Hi \"you\" \u00e9"}],"temperature":0.7,"stream":true})",
+      R"({"a":[1,-2.5e+3,true,false,null,{"b":{}}],"c":"\\\/\n","d":[]})",
+      "{\"k\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\",\"n\":0}",
+  };
+  const std::string alphabet = "{}[]\",:\\ 0123456789.eE+-tfnulrsa\x80\xc3\xed\xf0\x01\n";
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  const auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  int accepted = 0;
+  for (int round = 0; round < 30000; ++round) {
+    std::string text = seeds[next() % seeds.size()];
+    const int edits = 1 + static_cast<int>(next() % 3);
+    for (int e = 0; e < edits && !text.empty(); ++e) {
+      const size_t at = next() % text.size();
+      const char c = alphabet[next() % alphabet.size()];
+      switch (next() % 3) {
+        case 0:
+          text[at] = c;
+          break;
+        case 1:
+          text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        default:
+          text.erase(at, 1);
+      }
+    }
+    boost::system::error_code error;
+    const boost::json::value parsed = boost::json::parse(text, error);
+    const bool boost_object = !error && parsed.is_object();
+    JsonObjectScan scan;
+    const bool scanned = ScanJsonObject(text, scan).ok();
+    ASSERT_EQ(scanned, boost_object) << "input: " << text << " boost: " << error.message();
+    if (!scanned) continue;
+    ++accepted;
+    // Every member the parser sees is where the scanner says, with the same value.
+    for (const auto& [key, value] : parsed.as_object()) {
+      const JsonMember* member = scan.Find(absl::string_view(key.data(), key.size()));
+      ASSERT_NE(member, nullptr) << text;
+      const absl::string_view raw = member->value(text);
+      EXPECT_EQ(boost::json::parse(std::string_view(raw.data(), raw.size())), value) << text;
+    }
+  }
+  EXPECT_GT(accepted, 100);  // The mutations keep some inputs valid, so both paths are seen.
+}
+
+}  // namespace
+}  // namespace gw::dp
