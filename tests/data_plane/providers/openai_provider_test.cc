@@ -195,3 +195,64 @@ TEST(OpenAiProviderTest, EmbeddingsSpliceOnlyTheModel) {
 
 }  // namespace
 }  // namespace gw::dp
+
+namespace gw::dp {
+namespace {
+
+// Random valid bodies (mutated seeds that still parse): the spliced body always parses and
+// equals the client's with only model (and, for streams, stream_options) changed.
+TEST(OpenAiProviderFuzzTest, SplicedBodyIsAlwaysTheClientsWithTheChanges) {
+  const std::vector<std::string> seeds = {
+      R"({"model":"a","messages":[{"role":"user","content":"x"}],"temperature":0.7})",
+      R"({"stream":true,"model":"a","stream_options":{"include_usage":false,"x":1},"n":1})",
+      R"({"model":"a","stream":true,"stream_options":{}, "tools":[{"type":"function"}]})",
+      R"({ "model" : "a" , "stream" : true , "stream_options" : null })",
+  };
+  const std::string alphabet = " \n{}[]\",:0123456789truefalsnl";
+  uint64_t state = 0x2545F4914F6CDD1Dull;
+  const auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  int checked = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string body = seeds[next() % seeds.size()];
+    if (next() % 4 != 0) {
+      const size_t at = next() % body.size();
+      const char c = alphabet[next() % alphabet.size()];
+      if (next() % 2 == 0) {
+        body.insert(body.begin() + static_cast<std::ptrdiff_t>(at), c);
+      } else {
+        body.erase(at, 1);
+      }
+    }
+    boost::system::error_code error;
+    boost::json::value client = boost::json::parse(body, error);
+    JsonObjectScan scan;
+    if (error || !client.is_object() || !ScanJsonObject(body, scan).ok()) continue;
+    if (!client.as_object().contains("model")) continue;
+    OpenAiRequestPlan plan;
+    ASSERT_TRUE(PlanChatCompletion(TestProvider(), body, scan, "up\"stream", "r", plan).ok());
+    const std::string spliced = Joined(plan);
+    boost::json::value upstream = boost::json::parse(spliced, error);
+    ASSERT_FALSE(error) << body << " -> " << spliced;
+    boost::json::object& expected = client.as_object();
+    expected["model"] = "up\"stream";
+    const boost::json::value* stream = expected.if_contains("stream");
+    const bool streaming = stream != nullptr && stream->is_bool() && stream->as_bool();
+    EXPECT_EQ(plan.stream, streaming) << body;
+    if (streaming) {
+      boost::json::value& options = expected["stream_options"];
+      if (!options.is_object()) options = boost::json::object();
+      options.as_object()["include_usage"] = true;
+    }
+    EXPECT_EQ(upstream, client) << body << " -> " << spliced;
+    ++checked;
+  }
+  EXPECT_GT(checked, 1000);
+}
+
+}  // namespace
+}  // namespace gw::dp
