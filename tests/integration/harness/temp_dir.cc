@@ -18,9 +18,11 @@
 namespace gw::testing {
 
 absl::StatusOr<TempDir> TempDir::Create(absl::string_view prefix) {
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string pattern =
-      absl::StrCat(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp", "/", prefix, "-XXXXXX");
+  // $TMPDIR when set, else the system's temporary directory.
+  std::error_code error;
+  const std::filesystem::path base = std::filesystem::temp_directory_path(error);
+  if (error) return absl::InternalError(absl::StrCat("no temporary directory: ", error.message()));
+  std::string pattern = absl::StrCat(base.string(), "/", prefix, "-XXXXXX");
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (mkdtemp(buffer.data()) == nullptr) {

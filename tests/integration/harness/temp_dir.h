@@ -12,7 +12,7 @@ namespace gw::testing {
 
 class TempDir {
  public:
-  // mkdtemp("$TMPDIR/<prefix>-XXXXXX"), /tmp when TMPDIR is unset.
+  // mkdtemp("$TMPDIR/<prefix>-XXXXXX"); the system's temporary directory when TMPDIR is unset.
   static absl::StatusOr<TempDir> Create(absl::string_view prefix = "gw-test");
 
   TempDir(TempDir&& other) noexcept;
