@@ -14,8 +14,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "boost/asio/co_spawn.hpp"
+#include "boost/asio/experimental/awaitable_operators.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ssl/context.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/asio/use_awaitable.hpp"
 #include "gtest/gtest.h"
 #include "tests/data_plane/upstream/scripted_server.h"
 #include "tests/data_plane/upstream/test_certs.h"
@@ -521,6 +524,32 @@ TEST_F(UpstreamClientTest, CancelClosesTheUpstreamSocketPromptly) {
   EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
   ASSERT_TRUE(PollUntil([&] { return saw_close.load(); }, absl::Seconds(2)));
   EXPECT_LT(absl::Now() - cancelled_at, absl::Seconds(2));
+  EXPECT_EQ(client_->pool().idle_count(), 0u);
+}
+
+TEST_F(UpstreamClientTest, CancellationSlotAbortsTheReadAndTheCallClosesTheSocket) {
+  std::atomic<bool> saw_close{false};
+  ScriptedServer server([&](ScriptedConnection& c) -> asio::awaitable<void> {
+    if (!co_await c.ReadRequest()) co_return;
+    co_await c.Write(kChunkedHead);
+    saw_close = co_await c.WaitForClientClose(absl::Seconds(10));
+  });
+  UseServer(server);
+  absl::Status status;
+  Run([&]() -> asio::awaitable<void> {
+    using namespace asio::experimental::awaitable_operators;  // NOLINT: operator|| only.
+    UpstreamCall call(*client_);
+    auto head = co_await call.Send(Request(/*streaming=*/true));
+    if (!head.ok()) co_return;
+    asio::steady_timer timer(io_);
+    timer.expires_after(std::chrono::milliseconds(50));
+    // The timer wins; the read is cancelled through its coroutine's cancellation slot.
+    auto winner = co_await (call.ReadBody() || timer.async_wait(asio::use_awaitable));
+    EXPECT_EQ(winner.index(), 1u);
+    status = (co_await call.ReadBody()).status();
+  });
+  EXPECT_FALSE(status.ok());
+  EXPECT_TRUE(PollUntil([&] { return saw_close.load(); }, absl::Seconds(2)));
   EXPECT_EQ(client_->pool().idle_count(), 0u);
 }
 
