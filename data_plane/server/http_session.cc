@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -9,6 +10,7 @@
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/asio/write.hpp"
+#include "boost/beast/core/string.hpp"
 #include "boost/beast/http/error.hpp"
 #include "boost/beast/http/read.hpp"
 #include "boost/beast/http/status.hpp"
@@ -90,8 +92,7 @@ asio::awaitable<void> HttpSession::Run() {
     parser_->header_limit(env_.limits.max_header_bytes);
     ArmIdleDeadline(env_.limits.idle_timeout);
     reading_ = true;
-    const auto [read_error, bytes_read] =
-        co_await http::async_read(socket_, buffer_, *parser_, kNoThrow);
+    const boost::system::error_code read_error = co_await ReadRequest();
     reading_ = false;
     expires_at_ = std::chrono::steady_clock::time_point::max();
 
@@ -139,6 +140,23 @@ asio::awaitable<void> HttpSession::Run() {
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
   }
+}
+
+asio::awaitable<boost::system::error_code> HttpSession::ReadRequest() {
+  const auto [header_error, header_bytes] =
+      co_await http::async_read_header(socket_, buffer_, *parser_, kNoThrow);
+  if (header_error || parser_->is_done()) co_return header_error;
+  // Clients such as curl hold a large body back (for a second, by default) until told to go on.
+  const auto expect = parser_->get()[http::field::expect];
+  if (boost::beast::iequals(expect, "100-continue")) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    const auto [write_error, written] =
+        co_await asio::async_write(socket_, asio::buffer(kContinue), kNoThrow);
+    if (write_error) co_return write_error;
+  }
+  const auto [body_error, body_bytes] =
+      co_await http::async_read(socket_, buffer_, *parser_, kNoThrow);
+  co_return body_error;
 }
 
 asio::awaitable<bool> HttpSession::WriteResponse(bool keep_alive, bool head_only) {

@@ -55,6 +55,8 @@ class HttpSession : public boost::intrusive::list_base_hook<
  private:
   // Whether the session waits for a request of which no byte has arrived.
   bool Idle() const;
+  // Header, then (after a 100 Continue when the client expects one) the body.
+  boost::asio::awaitable<boost::system::error_code> ReadRequest();
   boost::asio::awaitable<bool> WriteResponse(bool keep_alive, bool head_only);
   boost::asio::awaitable<void> LingeringClose();
   void AssignRequestId();

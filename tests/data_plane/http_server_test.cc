@@ -13,6 +13,7 @@
 #include "boost/asio/this_coro.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/asio/write.hpp"
+#include "boost/beast/http/empty_body.hpp"
 #include "boost/beast/http/read.hpp"
 #include "data_plane/config/snapshot_applier.h"
 #include "data_plane/config/snapshot_store.h"
@@ -297,6 +298,30 @@ TEST_F(HttpServerTest, OversizedBodyIs413OnlyAfterRoutingAndAuth) {
                       std::string(kBodyLimit, 'x'))
                 .status(),
             200u);
+}
+
+TEST_F(HttpServerTest, AnswersExpectContinueBeforeTheBody) {
+  ApplyConfig(1);
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port_});
+  const std::string body(100, 'x');
+  boost::asio::write(
+      socket, boost::asio::buffer(
+                  std::string("GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ") +
+                  kKeyA + "\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n"));
+  // The body is sent only after the interim response, as a client that waits for it would.
+  boost::beast::flat_buffer buffer;
+  http::response<http::empty_body> interim;
+  boost::system::error_code error;
+  http::read(socket, buffer, interim, error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(interim.result_int(), 100u);
+  boost::asio::write(socket, boost::asio::buffer(body));
+  http::response<http::string_body> response;
+  http::read(socket, buffer, response, error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(response.result_int(), 200u);
 }
 
 TEST_F(HttpServerTest, MalformedRequestIs400) {
