@@ -57,30 +57,37 @@ SpendTracker::SpendTracker(SnapshotSource snapshot, BudgetSink sink, Options opt
 
 SpendTracker::~SpendTracker() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     stopping_ = true;
   }
+  changed_.notify_one();
   thread_.join();
 }
 
 void SpendTracker::AddCost(const std::vector<TeamHourCost>& new_cost) {
-  absl::MutexLock lock(&mu_);
-  RollOverLocked();
-  for (const TeamHourCost& cost : new_cost) {
-    const int64_t month = MonthStartMicros(cost.hour_start);
-    if (month < current_month_) continue;
-    AddSaturating(spend_by_month_[month][cost.team], cost.cost_pico_usd);
-    dirty_ = true;
+  {
+    std::lock_guard lock(mu_);
+    RollOverLocked();
+    for (const TeamHourCost& cost : new_cost) {
+      const int64_t month = MonthStartMicros(cost.hour_start);
+      if (month < current_month_) continue;
+      AddSaturating(spend_by_month_[month][cost.team], cost.cost_pico_usd);
+      dirty_ = true;
+    }
   }
+  changed_.notify_one();
 }
 
 void SpendTracker::OnConfigChanged() {
-  absl::MutexLock lock(&mu_);
-  dirty_ = true;
+  {
+    std::lock_guard lock(mu_);
+    dirty_ = true;
+  }
+  changed_.notify_one();
 }
 
 int64_t SpendTracker::SpendOf(const std::string& team) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   const auto month = spend_by_month_.find(MonthStartMicros(options_.now()));
   if (month == spend_by_month_.end()) return 0;
   const auto spend = month->second.find(team);
@@ -88,7 +95,7 @@ int64_t SpendTracker::SpendOf(const std::string& team) const {
 }
 
 int64_t SpendTracker::published_states() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return published_states_;
 }
 
@@ -106,7 +113,7 @@ void SpendTracker::Run() {
     TeamSpend spend;
     int64_t month = 0;
     {
-      absl::MutexLock lock(&mu_);
+      std::unique_lock lock(mu_);
       while (true) {
         if (stopping_) return;
         RollOverLocked();
@@ -118,14 +125,8 @@ void SpendTracker::Run() {
                                                       now + options_.period_check_interval)
                                            : now + options_.period_check_interval;
         const bool was_dirty = dirty_;
-        struct Wake {
-          SpendTracker* self;
-          bool was_dirty;
-          bool operator()() const ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return self->stopping_ || (!was_dirty && self->dirty_);
-          }
-        } wake{this, was_dirty};
-        mu_.AwaitWithDeadline(absl::Condition(&wake), deadline);
+        changed_.wait_for(lock, absl::ToChronoNanoseconds(deadline - now),
+                          [&] { return stopping_ || (!was_dirty && dirty_); });
       }
       dirty_ = false;
       month = current_month_;
@@ -136,7 +137,7 @@ void SpendTracker::Run() {
     // The sink runs without the lock, so AddCost never waits for a publication.
     sink_(state);
     last_publish = absl::Now();
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     ++published_states_;
   }
 }

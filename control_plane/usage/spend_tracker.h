@@ -6,10 +6,12 @@
 //   ingestor listener: (*spend)->AddCost(new_cost);   config listener: (*spend)->OnConfigChanged();
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,7 +19,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "control_plane/store/database.h"
@@ -82,7 +83,9 @@ class SpendTracker {
   const BudgetSink sink_;
   const Options options_;
 
-  mutable absl::Mutex mu_;
+  // std:: rather than absl::Mutex: Debian's abseil is not built for ThreadSanitizer.
+  mutable std::mutex mu_;
+  std::condition_variable changed_;
   // Month start (unix microseconds) -> team -> pico-USD. Holds the current month and any later
   // month a worker with a fast clock reported into.
   std::map<int64_t, TeamSpend> spend_by_month_ ABSL_GUARDED_BY(mu_);

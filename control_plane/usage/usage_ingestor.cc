@@ -28,34 +28,38 @@ UsageIngestor::UsageIngestor(std::unique_ptr<UsageWriter> writer, Options option
 
 UsageIngestor::~UsageIngestor() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     stopping_ = true;
   }
+  queued_.notify_one();
   thread_.join();
 }
 
 absl::Status UsageIngestor::Submit(UsageBatch batch, AckCallback done) {
   if (absl::Status valid = ValidateUsageBatch(batch); !valid.ok()) return valid;
   const size_t records = static_cast<size_t>(batch.records_size());
-  absl::MutexLock lock(&mu_);
-  if (stopping_) return absl::UnavailableError("the control plane is shutting down");
-  // One batch is always admitted into an empty queue, however large, so progress is possible.
-  if (!queue_.empty() && queued_records_ + records > options_.max_queued_records) {
-    return absl::ResourceExhaustedError(absl::StrCat("usage ingestion is behind (", queued_records_,
-                                                     " records queued); retry this batch later"));
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return absl::UnavailableError("the control plane is shutting down");
+    // One batch is always admitted into an empty queue, however large, so progress is possible.
+    if (!queue_.empty() && queued_records_ + records > options_.max_queued_records) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "usage ingestion is behind (", queued_records_, " records queued); retry later"));
+    }
+    queued_records_ += records;
+    queue_.push_back(Pending{std::move(batch), std::move(done)});
   }
-  queued_records_ += records;
-  queue_.push_back(Pending{std::move(batch), std::move(done)});
+  queued_.notify_one();
   return absl::OkStatus();
 }
 
 int64_t UsageIngestor::records_stored() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return records_stored_;
 }
 
 int64_t UsageIngestor::commits() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return commits_;
 }
 
@@ -63,9 +67,8 @@ void UsageIngestor::Run() {
   std::vector<Pending> group;
   while (true) {
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](UsageIngestor* self) { return self->stopping_ || !self->queue_.empty(); }, this));
+      std::unique_lock lock(mu_);
+      queued_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       // Shutdown still stores what was accepted: those workers wait for their acks.
       if (queue_.empty()) return;
       size_t records = 0;
@@ -122,7 +125,7 @@ void UsageIngestor::Store(std::vector<Pending>& group) {
     }
   }
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     records_stored_ += stored;
     commits_ += commits;
   }

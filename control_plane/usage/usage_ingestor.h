@@ -5,18 +5,19 @@
 //   (*ingestor)->Submit(std::move(batch), [](absl::StatusOr<UsageAck> ack) { ... });
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "control_plane/store/database.h"
 #include "control_plane/usage/usage_writer.h"
 #include "gateway/usage/v1/usage.pb.h"
@@ -77,7 +78,9 @@ class UsageIngestor {
   const CommitListener listener_;
   std::unique_ptr<UsageWriter> writer_;  // Writer thread only.
 
-  mutable absl::Mutex mu_;
+  // std:: rather than absl::Mutex: Debian's abseil is not built for ThreadSanitizer.
+  mutable std::mutex mu_;
+  std::condition_variable queued_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   size_t queued_records_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

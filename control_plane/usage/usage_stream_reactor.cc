@@ -12,26 +12,26 @@ using gateway::usage::v1::UsageAck;
 // ---- UsageStreamSet ----
 
 bool UsageStreamSet::Attach(UsageStreamReactor* stream) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   if (closed_) return false;
   streams_.insert(stream);
   return true;
 }
 
 void UsageStreamSet::Detach(UsageStreamReactor* stream) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   streams_.erase(stream);
 }
 
 void UsageStreamSet::CloseAll(const grpc::Status& status) {
   // Under the set's lock, so that no stream is deleted (OnDone detaches first) while closed.
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   closed_ = true;
   for (UsageStreamReactor* stream : streams_) stream->Close(status);
 }
 
 size_t UsageStreamSet::size() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return streams_.size();
 }
 
@@ -42,7 +42,7 @@ UsageStreamReactor::UsageStreamReactor(UsageStreamSet& streams, UsageIngestor& i
     : streams_(streams), ingestor_(ingestor), peer_(std::move(peer)) {
   // Attach before taking mu_: CloseAll takes the set's lock and then mu_.
   const bool attached = streams_.Attach(this);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   if (!attached) {
     FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "control plane is shutting down"));
     return;
@@ -52,14 +52,14 @@ UsageStreamReactor::UsageStreamReactor(UsageStreamSet& streams, UsageIngestor& i
 }
 
 void UsageStreamReactor::Close(const grpc::Status& status) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   if (!closing_status_.has_value()) closing_status_ = status;
   // With a batch pending or its ack being written, the stream ends right after that ack.
   if (!pending_ && !writing_) FinishLocked(status);
 }
 
 void UsageStreamReactor::OnReadDone(bool ok) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   if (finish_called_ || finish_wanted_.has_value()) return;
   if (!ok) {
     // The worker half-closed (every batch it sent is acknowledged) or the call is gone.
@@ -88,7 +88,7 @@ void UsageStreamReactor::OnReadDone(bool ok) {
 }
 
 void UsageStreamReactor::OnStored(absl::StatusOr<UsageAck> ack) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   pending_ = false;
   if (!ack.ok()) {
     FinishLocked(ToGrpcStatus(ack.status()));
@@ -106,7 +106,7 @@ void UsageStreamReactor::OnStored(absl::StatusOr<UsageAck> ack) {
 }
 
 void UsageStreamReactor::OnWriteDone(bool ok) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   writing_ = false;
   if (finish_wanted_.has_value()) {
     grpc::Status status = *std::move(finish_wanted_);
@@ -140,7 +140,7 @@ void UsageStreamReactor::FinishLocked(grpc::Status status) {
 void UsageStreamReactor::OnDone() {
   streams_.Detach(this);
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     spdlog::debug("usage stream closed: worker {} ({}), {} batches", worker_id_, peer_, batches_);
   }
   delete this;

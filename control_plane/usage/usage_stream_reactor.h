@@ -6,13 +6,13 @@
 #pragma once
 
 #include <cstddef>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "control_plane/usage/usage_ingestor.h"
 #include "gateway/usage/v1/usage.pb.h"
 #include "grpcpp/support/server_callback.h"
@@ -33,7 +33,7 @@ class UsageStreamSet {
   size_t size() const;
 
  private:
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   absl::flat_hash_set<UsageStreamReactor*> streams_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
@@ -67,7 +67,8 @@ class UsageStreamReactor final
   UsageIngestor& ingestor_;
   const std::string peer_;
 
-  absl::Mutex mu_;
+  // std:: rather than absl::Mutex: Debian's abseil is not built for ThreadSanitizer.
+  std::mutex mu_;
   gateway::usage::v1::UsageBatch batch_ ABSL_GUARDED_BY(mu_);
   gateway::usage::v1::UsageAck ack_ ABSL_GUARDED_BY(mu_);
   bool pending_ ABSL_GUARDED_BY(mu_) = false;

@@ -5,13 +5,16 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "tests/control_plane/usage/usage_test_env.h"
 
 namespace gw::testing {
@@ -170,16 +173,16 @@ class FakeClock {
  public:
   explicit FakeClock(absl::Time t) : now_(t) {}
   absl::Time Now() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     return now_;
   }
   void Set(absl::Time t) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     now_ = t;
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   absl::Time now_;
 };
 
@@ -193,7 +196,8 @@ TEST(SpendTrackerTest, NewMonthStartsFromZeroAndKeepsEarlyArrivals) {
   const int64_t april_hour = march_hour + cp::kMicrosPerHour;
   FakeClock clock(march_end);
 
-  absl::Mutex mu;
+  std::mutex mu;
+  std::condition_variable published;
   std::vector<cfg::BudgetState> states;
   cp::SpendTracker::Options options;
   options.min_interval = absl::Milliseconds(5);
@@ -201,17 +205,18 @@ TEST(SpendTrackerTest, NewMonthStartsFromZeroAndKeepsEarlyArrivals) {
   options.now = [&clock] { return clock.Now(); };
   auto tracker = cp::SpendTracker::Start((*store)->database(), [&] { return (*store)->Current(); },
                                          [&](const cfg::BudgetState& s) {
-                                           absl::MutexLock lock(&mu);
-                                           states.push_back(s);
+                                           {
+                                             std::lock_guard lock(mu);
+                                             states.push_back(s);
+                                           }
+                                           published.notify_all();
                                          },
                                          options);
   ASSERT_TRUE(tracker.ok()) << tracker.status();
   auto wait_for = [&](const std::function<bool(const cfg::BudgetState&)>& ok) {
-    absl::MutexLock lock(&mu);
-    auto found = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-      return !states.empty() && ok(states.back());
-    };
-    return mu.AwaitWithTimeout(absl::Condition(&found), absl::Seconds(5));
+    std::unique_lock lock(mu);
+    return published.wait_for(lock, std::chrono::seconds(5),
+                              [&] { return !states.empty() && ok(states.back()); });
   };
 
   (*tracker)->AddCost({{"search", march_hour, 500}, {"search", april_hour, 70}});

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "tests/control_plane/usage/usage_test_env.h"
 
 namespace gw::testing {
@@ -275,7 +274,7 @@ TEST(UsageIngestionTest, FailingBatchDoesNotFailItsNeighbours) {
       MakeBatch(2, {MakeRecord("huge-1", huge), MakeRecord("huge-2", huge)});
   const UsageBatch good = MakeBatch(1, {MakeRecord("fine")});
 
-  absl::Notification good_done, bad_done;
+  Signal good_done, bad_done;
   absl::StatusOr<UsageAck> good_ack, bad_ack;
   cp::UsageIngestor& ingestor = server.usage().ingestor();
   ASSERT_TRUE(ingestor
@@ -292,8 +291,8 @@ TEST(UsageIngestionTest, FailingBatchDoesNotFailItsNeighbours) {
                             bad_done.Notify();
                           })
                   .ok());
-  ASSERT_TRUE(good_done.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  ASSERT_TRUE(bad_done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(good_done.WaitFor(absl::Seconds(10)));
+  ASSERT_TRUE(bad_done.WaitFor(absl::Seconds(10)));
   ASSERT_TRUE(good_ack.ok()) << good_ack.status();
   EXPECT_EQ(good_ack->accepted(), 1);
   EXPECT_EQ(bad_ack.status().code(), absl::StatusCode::kOutOfRange) << bad_ack.status();

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "tests/control_plane/usage/usage_test_env.h"
 
@@ -34,7 +33,7 @@ class UsageQueriesTest : public ::testing::Test {
  protected:
   // Stores `records` through the ingestor and waits for the commit.
   void Store(std::vector<UsageRecord> records) {
-    absl::Notification done;
+    Signal done;
     absl::StatusOr<UsageAck> result;
     ASSERT_TRUE(server_.usage()
                     .ingestor()
@@ -44,7 +43,7 @@ class UsageQueriesTest : public ::testing::Test {
                               done.Notify();
                             })
                     .ok());
-    ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    ASSERT_TRUE(done.WaitFor(absl::Seconds(10)));
     ASSERT_TRUE(result.ok()) << result.status();
   }
 

@@ -9,15 +9,16 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "control_plane/auth/token_auth.h"
@@ -139,7 +140,7 @@ class UsageTestServer {
 
   // The newest budget state published, or nullopt.
   std::optional<gateway::config::v1::BudgetState> LatestState() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     if (states_.empty()) return std::nullopt;
     return states_.back();
   }
@@ -148,21 +149,22 @@ class UsageTestServer {
   std::optional<gateway::config::v1::BudgetState> WaitForState(
       const std::function<bool(const gateway::config::v1::BudgetState&)>& ok,
       absl::Duration timeout = absl::Seconds(5)) const {
-    const absl::Time deadline = absl::Now() + timeout;
-    absl::MutexLock lock(&mu_);
+    const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
+    std::unique_lock lock(mu_);
     size_t seen = 0;
     while (true) {
       for (; seen < states_.size(); ++seen) {
         if (ok(states_[seen])) return states_[seen];
       }
       const size_t count = states_.size();
-      auto grew = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return states_.size() != count; };
-      if (!mu_.AwaitWithDeadline(absl::Condition(&grew), deadline)) return std::nullopt;
+      if (!published_.wait_until(lock, deadline, [&] { return states_.size() != count; })) {
+        return std::nullopt;
+      }
     }
   }
 
   std::vector<gateway::config::v1::BudgetState> States() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     return states_;
   }
 
@@ -177,8 +179,11 @@ class UsageTestServer {
     auto usage = cp::UsageAccounting::Start(
         store_->database(), auth_, [this] { return store_->Current(); },
         [this](const gateway::config::v1::BudgetState& state) {
-          absl::MutexLock lock(&mu_);
-          states_.push_back(state);
+          {
+            std::lock_guard lock(mu_);
+            states_.push_back(state);
+          }
+          published_.notify_all();
         },
         options_);
     if (!usage.ok()) {
@@ -215,8 +220,10 @@ class UsageTestServer {
   TempDir dir_;
   const cp::UsageAccounting::Options options_;
   cp::TokenAuth auth_{kAdminToken, kWorkerToken};
-  mutable absl::Mutex mu_;
-  std::vector<gateway::config::v1::BudgetState> states_ ABSL_GUARDED_BY(mu_);
+  // std:: rather than absl::Mutex: Debian's abseil is not built for ThreadSanitizer.
+  mutable std::mutex mu_;
+  mutable std::condition_variable published_;
+  std::vector<gateway::config::v1::BudgetState> states_;
   std::unique_ptr<cp::ConfigStore> store_;
   std::unique_ptr<cp::UsageAccounting> usage_;
   std::unique_ptr<grpc::Server> server_;
@@ -270,6 +277,27 @@ class TestReporter {
   grpc::ClientContext context_;
   std::unique_ptr<grpc::ClientReaderWriter<UsageBatch, UsageAck>> stream_;
   bool finished_ = false;
+};
+
+// A one-shot event (absl::Notification is invisible to ThreadSanitizer in Debian's abseil).
+class Signal {
+ public:
+  void Notify() {
+    {
+      std::lock_guard lock(mu_);
+      notified_ = true;
+    }
+    cv_.notify_all();
+  }
+  bool WaitFor(absl::Duration timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [this] { return notified_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool notified_ = false;
 };
 
 // One integer from a second, independent connection to the database file.
