@@ -5,14 +5,10 @@
 namespace gw::dp {
 
 bool BudgetStateSlot::Offer(gateway::config::v1::BudgetState state) {
-  auto next = std::make_shared<const gateway::config::v1::BudgetState>(std::move(state));
-  std::shared_ptr<const gateway::config::v1::BudgetState> held =
-      current_.load(std::memory_order_acquire);
-  // A CAS loop rather than a lock, so that a reader never waits on a writer.
-  do {
-    if (held != nullptr && held->sequence() >= next->sequence()) return false;
-  } while (!current_.compare_exchange_weak(held, next, std::memory_order_acq_rel,
-                                           std::memory_order_acquire));
+  std::lock_guard<std::mutex> lock(offer_mu_);
+  const std::shared_ptr<const gateway::config::v1::BudgetState> held = slot_.Load();
+  if (held != nullptr && held->sequence() >= state.sequence()) return false;
+  slot_.Store(std::make_shared<const gateway::config::v1::BudgetState>(std::move(state)));
   return true;
 }
 

@@ -3,9 +3,10 @@
 //   slot.Offer(std::move(state));  std::shared_ptr<const BudgetState> s = slot.Load();
 #pragma once
 
-#include <atomic>
 #include <memory>
+#include <mutex>
 
+#include "data_plane/config/shared_slot.h"
 #include "gateway/config/v1/config.pb.h"
 
 namespace gw::dp {
@@ -15,13 +16,14 @@ class BudgetStateSlot {
   // True when `state` replaced the held one (its sequence is newer).
   bool Offer(gateway::config::v1::BudgetState state);
 
-  // nullptr until the first state arrives.
-  std::shared_ptr<const gateway::config::v1::BudgetState> Load() const {
-    return current_.load(std::memory_order_acquire);
-  }
+  // nullptr until the first state arrives. Request paths use a Reader on slot().
+  std::shared_ptr<const gateway::config::v1::BudgetState> Load() const { return slot_.Load(); }
+
+  const SharedSlot<gateway::config::v1::BudgetState>& slot() const { return slot_; }
 
  private:
-  std::atomic<std::shared_ptr<const gateway::config::v1::BudgetState>> current_;
+  std::mutex offer_mu_;  // Makes the compare-and-replace of Offer atomic; readers never take it.
+  SharedSlot<gateway::config::v1::BudgetState> slot_;
 };
 
 }  // namespace gw::dp

@@ -86,7 +86,7 @@ using SessionList =
 // What every session of one server thread shares; owned by that thread.
 struct SessionEnv {
   SessionEnv(const Router& router_in, const SnapshotStore& store, SessionLimits limits_in)
-      : router(router_in), snapshots(store), limits(limits_in) {}
+      : router(router_in), snapshots(store.slot()), limits(limits_in) {}
 
   const Router& router;
   SnapshotStore::Reader snapshots;

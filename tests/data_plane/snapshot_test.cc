@@ -125,7 +125,7 @@ TEST(SnapshotCompile, EmptyConfigurationHasNoKeysAndNoModels) {
 
 TEST(SnapshotStore, ReadersSeeNewSnapshotsWhilePinnedOnesStayAlive) {
   SnapshotStore store;
-  SnapshotStore::Reader reader(store);
+  SnapshotStore::Reader reader(store.slot());
   EXPECT_EQ(reader.Current(), nullptr);
   EXPECT_EQ(store.version(), 0);
 
