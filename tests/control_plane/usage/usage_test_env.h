@@ -282,11 +282,10 @@ class TestReporter {
 // A one-shot event (absl::Notification is invisible to ThreadSanitizer in Debian's abseil).
 class Signal {
  public:
+  // Notifies under the lock: the waiter may destroy the Signal as soon as it sees the flag.
   void Notify() {
-    {
-      std::lock_guard lock(mu_);
-      notified_ = true;
-    }
+    std::lock_guard lock(mu_);
+    notified_ = true;
     cv_.notify_all();
   }
   bool WaitFor(absl::Duration timeout) {
