@@ -133,6 +133,18 @@ TEST_F(DiscoveryClientTest, NacksAnInvalidSnapshot) {
   EXPECT_EQ(store_.Load(), nullptr);
 }
 
+TEST_F(DiscoveryClientTest, ReceivesSnapshotsLargerThanGrpcsDefaultLimit) {
+  auto big = MakeSnapshot(1);
+  for (int i = 0; i < 100000; ++i) {
+    AddKey(big, "key_" + std::to_string(i), "gwk-key-" + std::to_string(i), "team-a");
+  }
+  ASSERT_GT(big.ByteSizeLong(), 4u * 1024 * 1024);
+  fake_.SetSnapshot(big);
+  auto client = StartClient();
+  ASSERT_TRUE(PollUntil([&] { return store_.version() == 1; }, absl::Seconds(20)));
+  EXPECT_EQ(store_.Load()->key_count(), 100000u);
+}
+
 TEST_F(DiscoveryClientTest, ReconnectsAfterTheServerRestarts) {
   fake_.SetSnapshot(MakeSnapshot(1));
   auto client = StartClient();
