@@ -6,13 +6,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/config_resources.h"
 #include "common/config_validator.h"
 #include "common/grpc_status.h"
 #include "common/money.h"
 #include "common/status_macros.h"
 #include "control_plane/admin/config_diff.h"
 #include "control_plane/admin/config_edits.h"
-#include "control_plane/admin/config_keys.h"
 #include "control_plane/admin/config_merge.h"
 #include "control_plane/usage/usage_queries.h"
 
@@ -344,6 +344,7 @@ grpc::Status AdminService::Apply(grpc::ServerContext* context, const admin::Appl
     const auto merge = [&](cfg::GatewayConfig& config) -> absl::Status {
       const cfg::GatewayConfig before = config;
       GW_RETURN_IF_ERROR(MergeConfig(request->config(), request->prune(), config));
+      CanonicalizeConfig(config);  // So that a default spelled as "unspecified" is no change.
       changes = DiffConfigs(before, config);
       return absl::OkStatus();
     };
@@ -357,8 +358,6 @@ grpc::Status AdminService::Apply(grpc::ServerContext* context, const admin::Appl
     } else {
       const int64_t version_before = store_.Current()->version();
       GW_ASSIGN_OR_RETURN(version, store_.MutateConfig(merge));
-      // The store writes nothing when the result equals what it holds (after its own
-      // normalisation, which the diff above cannot see): then nothing changed.
       if (version == version_before) changes.clear();
     }
     response->set_config_version(version);
@@ -372,7 +371,7 @@ grpc::Status AdminService::Export(grpc::ServerContext* context,
                                   cfg::GatewayConfig* response) {
   return Serve(*context, [&] {
     *response = store_.Current()->config();
-    SortConfig(*response);
+    CanonicalizeConfig(*response);
     return absl::OkStatus();
   });
 }

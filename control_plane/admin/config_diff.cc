@@ -3,7 +3,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "control_plane/admin/config_keys.h"
+#include "common/config_resources.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace gw::cp {

@@ -7,7 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "control_plane/admin/config_keys.h"
+#include "common/config_resources.h"
 #include "google/protobuf/descriptor.h"
 
 namespace gw::cp {

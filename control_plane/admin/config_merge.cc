@@ -5,7 +5,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "control_plane/admin/config_edits.h"
-#include "control_plane/admin/config_keys.h"
+#include "common/config_resources.h"
 
 namespace gw::cp {
 namespace cfg = gateway::config::v1;

@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/api_key.h"
+#include "common/config_resources.h"
 #include "common/config_validator.h"
 #include "common/feature_level.h"
 #include "common/names.h"
@@ -197,7 +198,7 @@ absl::StatusOr<int64_t> ConfigStore::MutateConfig(
     std::unique_lock lock(impl.mu);
     GatewayConfig candidate = impl.config;
     GW_RETURN_IF_ERROR(mutate(candidate));
-    NormalizeConfig(candidate);
+    CanonicalizeConfig(candidate);
     GW_RETURN_IF_ERROR(ValidateConfig(candidate));
     if (CountConfigDifferences(impl.config, candidate) == 0) return impl.version;
 

@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "common/config_resources.h"
 #include "common/status_macros.h"
 
 namespace gw::cp {
@@ -15,12 +16,6 @@ namespace cfg = gateway::config::v1;
 namespace {
 
 using google::protobuf::RepeatedPtrField;
-
-template <typename T, typename NameOf>
-void SortByName(RepeatedPtrField<T>* list, NameOf name_of) {
-  std::sort(list->pointer_begin(), list->pointer_end(),
-            [&](const T* a, const T* b) { return name_of(*a) < name_of(*b); });
-}
 
 const std::string& TeamName(const cfg::Team& t) { return t.name(); }
 const std::string& ProviderName(const cfg::Provider& p) { return p.name(); }
@@ -196,27 +191,6 @@ absl::Status LoadChildren(Database& db, const char* sql,
 
 }  // namespace
 
-void NormalizeConfig(cfg::GatewayConfig& config) {
-  // Unspecified enums mean their defaults; storing the default itself keeps one spelling, so an
-  // export of a config written by any client re-applies without a change.
-  for (cfg::Team& team : *config.mutable_teams()) {
-    if (team.tier() == cfg::TIER_UNSPECIFIED) team.set_tier(cfg::TIER_STANDARD);
-    if (team.guardrail_level() == cfg::GUARDRAIL_LEVEL_UNSPECIFIED) {
-      team.set_guardrail_level(cfg::GUARDRAIL_LEVEL_STANDARD);
-    }
-  }
-  for (cfg::Route& route : *config.mutable_routes()) {
-    if (route.strategy() == cfg::ROUTING_STRATEGY_UNSPECIFIED) {
-      route.set_strategy(cfg::ROUTING_STRATEGY_FALLBACK);
-    }
-  }
-  SortByName(config.mutable_teams(), TeamName);
-  SortByName(config.mutable_providers(), ProviderName);
-  SortByName(config.mutable_models(), ModelName);
-  SortByName(config.mutable_routes(), RouteName);
-  SortByName(config.mutable_prices(), PriceName);
-}
-
 absl::StatusOr<cfg::GatewayConfig> LoadConfig(Database& db) {
   cfg::GatewayConfig config;
 
@@ -299,7 +273,7 @@ absl::StatusOr<cfg::GatewayConfig> LoadConfig(Database& db) {
 
   // SQLite's BINARY collation orders as std::string does; sorting again costs little and keeps
   // the canonical order independent of that.
-  NormalizeConfig(config);
+  CanonicalizeConfig(config);
   return config;
 }
 

@@ -14,11 +14,6 @@
 
 namespace gw::cp {
 
-// The canonical form of stored and published configurations: unspecified enums take their
-// default value, and every resource list is sorted by its name (routes by task, prices by model).
-// Lists inside a resource keep their order.
-void NormalizeConfig(gateway::config::v1::GatewayConfig& config);
-
 // Reads the whole configuration, normalised. Call inside a Transaction or under Lock().
 absl::StatusOr<gateway::config::v1::GatewayConfig> LoadConfig(Database& db);
 

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/config_resources.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "tests/control_plane/admin/admin_test_server.h"
 
@@ -30,6 +31,14 @@ cfg::Team MakeTeam(const std::string& name) {
   cfg::Team team;
   team.set_name(name);
   return team;
+}
+
+// What the store keeps of `team`: unspecified enums become their defaults.
+cfg::Team Canonical(cfg::Team team) {
+  cfg::GatewayConfig config;
+  *config.add_teams() = std::move(team);
+  CanonicalizeConfig(config);
+  return config.teams(0);
 }
 
 cfg::Provider MakeProvider(const std::string& name) {
@@ -187,7 +196,7 @@ TEST_F(AdminServiceTest, CreatesGetsListsAndDeletesTeams) {
   EXPECT_EQ(server_.Version(), 3);
 
   EXPECT_EQ(GetTeam("search").tier(), cfg::TIER_STANDARD);  // The default tier.
-  EXPECT_TRUE(MessageDifferencer::Equals(GetTeam("billing"), billing));
+  EXPECT_TRUE(MessageDifferencer::Equals(GetTeam("billing"), Canonical(billing)));
 
   admin::ListTeamsResponse list;
   ASSERT_TRUE(IsOk(server_.Call(&Stub::ListTeams, admin::ListTeamsRequest(), &list)));
@@ -239,7 +248,7 @@ TEST_F(AdminServiceTest, UpdateChangesOnlyTheFieldsTheMaskNames) {
   patch.set_tier(cfg::TIER_FREE);
   cfg::Team updated;
   ASSERT_TRUE(IsOk(UpdateTeam(patch, {"rpm"}, &updated)));
-  cfg::Team expected = team;
+  cfg::Team expected = Canonical(team);
   expected.mutable_rpm()->set_value(200);
   EXPECT_TRUE(MessageDifferencer::Equals(GetTeam("search"), expected))
       << GetTeam("search").DebugString();

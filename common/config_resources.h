@@ -1,5 +1,5 @@
 // Addressing resources by name inside a GatewayConfig's lists (teams, providers and models by
-// name, routes by task, prices by model), shared by the Admin API's edits, merge and diff.
+// name, routes by task, prices by model), and the canonical form of a configuration.
 //   if (const Team* team = FindResource(config.teams(), "search")) { ... }
 #pragma once
 
@@ -12,7 +12,7 @@
 #include "gateway/config/v1/config.pb.h"
 #include "google/protobuf/repeated_ptr_field.h"
 
-namespace gw::cp {
+namespace gw {
 
 inline const std::string& ResourceName(const gateway::config::v1::Team& team) {
   return team.name();
@@ -86,17 +86,13 @@ void UpsertResource(ResourceList<Resource>& list, Resource resource) {
   SortResources(list);
 }
 
-// Every list sorted by name, the order exports and snapshots use.
-inline void SortConfig(gateway::config::v1::GatewayConfig& config) {
-  SortResources(*config.mutable_teams());
-  SortResources(*config.mutable_providers());
-  SortResources(*config.mutable_models());
-  SortResources(*config.mutable_routes());
-  SortResources(*config.mutable_prices());
-}
+// The canonical form the store keeps and every export and snapshot shows: unspecified enums take
+// their default value, and every resource list is sorted by name. Lists inside a resource keep
+// their order.
+void CanonicalizeConfig(gateway::config::v1::GatewayConfig& config);
 
 inline std::string ResourceLabel(absl::string_view kind, absl::string_view name) {
   return absl::StrCat(kind, " '", name, "'");
 }
 
-}  // namespace gw::cp
+}  // namespace gw
