@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -297,6 +298,44 @@ TEST(UsageIngestionTest, FailingBatchDoesNotFailItsNeighbours) {
   EXPECT_EQ(good_ack->accepted(), 1);
   EXPECT_EQ(bad_ack.status().code(), absl::StatusCode::kOutOfRange) << bad_ack.status();
   EXPECT_EQ(StoredRecords(server), 1);
+}
+
+// While the database is busy, the queue admits batches only up to its bound; the rest are
+// refused at once (and never called back), the admitted ones are all stored afterwards.
+TEST(UsageIngestionTest, FullQueueRefusesWithResourceExhausted) {
+  TempDir dir;
+  auto store = cp::ConfigStore::Open(dir.File("gateway.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  cp::UsageIngestor::Options options;
+  options.max_queued_records = 1;
+  auto ingestor = cp::UsageIngestor::Start((*store)->database(), options, nullptr);
+  ASSERT_TRUE(ingestor.ok()) << ingestor.status();
+
+  constexpr int kBatches = 5;
+  std::vector<std::unique_ptr<Signal>> stored;
+  int refused = 0;
+  {
+    // Holding the connection keeps the writer from committing anything meanwhile.
+    std::unique_lock busy = (*store)->database().Lock();
+    for (int b = 0; b < kBatches; ++b) {
+      auto signal = std::make_unique<Signal>();
+      Signal* raw = signal.get();
+      absl::Status submitted = (*ingestor)->Submit(MakeBatch(b, {MakeRecord(absl::StrCat("q", b))}),
+                                                   [raw](absl::StatusOr<UsageAck> ack) {
+                                                     EXPECT_TRUE(ack.ok()) << ack.status();
+                                                     raw->Notify();
+                                                   });
+      if (submitted.ok()) {
+        stored.push_back(std::move(signal));
+      } else {
+        EXPECT_EQ(submitted.code(), absl::StatusCode::kResourceExhausted) << submitted;
+        ++refused;
+      }
+    }
+  }
+  EXPECT_GE(refused, 1);
+  for (const auto& signal : stored) EXPECT_TRUE(signal->WaitFor(absl::Seconds(10)));
+  EXPECT_EQ((*ingestor)->records_stored(), static_cast<int64_t>(stored.size()));
 }
 
 }  // namespace
