@@ -106,6 +106,8 @@ TEST_F(ConfigDistributionTest, ChangesReachTwoWorkersWithinOneSecond) {
                           absl::Seconds(1) - (absl::Now() - returned)))
         << "new key not accepted within 1 s";
   }
+  std::cout << "key create reached both workers " << absl::FormatDuration(absl::Now() - returned)
+            << " after gwctl returned\n";
 
   ASSERT_EQ(gwctl_.Run({"team", "update", "search", "--allowed-models", "small"}).exit_code, 0);
   returned = absl::Now();
@@ -119,6 +121,8 @@ TEST_F(ConfigDistributionTest, ChangesReachTwoWorkersWithinOneSecond) {
         absl::Seconds(1) - (absl::Now() - returned)))
         << "allowed models not narrowed within 1 s";
   }
+  std::cout << "allowed-models change reached both workers "
+            << absl::FormatDuration(absl::Now() - returned) << " after gwctl returned\n";
 
   auto listed = gwctl_.Json({"key", "list", "--team", "search"});
   ASSERT_TRUE(listed.ok());
@@ -130,6 +134,8 @@ TEST_F(ConfigDistributionTest, ChangesReachTwoWorkersWithinOneSecond) {
                           absl::Seconds(1) - (absl::Now() - returned)))
         << "revoked key still accepted after 1 s";
   }
+  std::cout << "revocation reached both workers " << absl::FormatDuration(absl::Now() - returned)
+            << " after gwctl returned\n";
 
   // Expiry needs no new version: each worker checks expires_at on its own clock.
   const absl::Time expires = absl::Now() + absl::Seconds(3);
