@@ -42,6 +42,12 @@ struct Flags {
   std::string log_format = "text";
   int threads = 0;
   uint64_t max_body_bytes = 32 * 1024 * 1024;
+  // Provider call timeouts in milliseconds (defaults: upstream_timeouts.h).
+  int64_t upstream_connect_timeout_ms = 10'000;
+  int64_t upstream_first_byte_timeout_ms = 120'000;
+  int64_t upstream_idle_timeout_ms = 60'000;
+  int64_t upstream_total_timeout_ms = 600'000;
+  std::string upstream_ca_file;
 };
 
 // Blocks the shutdown signals in every thread (the ones started later inherit the mask), so that
@@ -54,6 +60,17 @@ sigset_t BlockShutdownSignals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   return signals;
+}
+
+WorkerRoutesOptions RoutesOptionsOf(const Flags& flags) {
+  WorkerRoutesOptions options;
+  options.max_body_bytes = flags.max_body_bytes;
+  options.upstream_timeouts.connect = absl::Milliseconds(flags.upstream_connect_timeout_ms);
+  options.upstream_timeouts.first_byte = absl::Milliseconds(flags.upstream_first_byte_timeout_ms);
+  options.upstream_timeouts.idle = absl::Milliseconds(flags.upstream_idle_timeout_ms);
+  options.upstream_timeouts.total = absl::Milliseconds(flags.upstream_total_timeout_ms);
+  options.upstream_client.tls.extra_ca_file = flags.upstream_ca_file;
+  return options;
 }
 
 absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
@@ -74,8 +91,7 @@ absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
   SnapshotApplier applier(&snapshots, flags.state_dir);
   applier.RestorePersisted();
 
-  const std::unique_ptr<Router> router =
-      BuildWorkerRouter({.max_body_bytes = flags.max_body_bytes});
+  const std::unique_ptr<Router> router = BuildWorkerRouter(RoutesOptionsOf(flags));
   HttpServerOptions http_options;
   http_options.listen = flags.http_listen;
   http_options.threads = flags.threads;
@@ -132,6 +148,20 @@ int main(int argc, char** argv) {
   app.add_option("--max-body-bytes", flags.max_body_bytes, "largest request body accepted")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--upstream-connect-timeout-ms", flags.upstream_connect_timeout_ms,
+                 "provider calls: DNS, TCP and TLS together")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--upstream-first-byte-timeout-ms", flags.upstream_first_byte_timeout_ms,
+                 "provider calls: request sent until the first response body byte")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--upstream-idle-timeout-ms", flags.upstream_idle_timeout_ms,
+                 "provider calls: longest silence between two body reads (streams)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--upstream-total-timeout-ms", flags.upstream_total_timeout_ms,
+                 "provider calls: the whole non-streaming call")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--upstream-ca-file", flags.upstream_ca_file,
+                 "PEM CA certificates trusted for providers besides the system store");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

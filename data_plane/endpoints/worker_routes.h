@@ -7,11 +7,16 @@
 #include <memory>
 
 #include "data_plane/server/router.h"
+#include "data_plane/upstream/upstream_client.h"
+#include "data_plane/upstream/upstream_timeouts.h"
 
 namespace gw::dp {
 
 struct WorkerRoutesOptions {
   uint64_t max_body_bytes = 32 * 1024 * 1024;  // Must match the server's limit (for 413 text).
+  // Timeouts of every provider call (the --upstream-*-timeout-ms flags).
+  UpstreamTimeouts upstream_timeouts = {};
+  UpstreamClientOptions upstream_client = {};
 };
 
 std::unique_ptr<Router> BuildWorkerRouter(const WorkerRoutesOptions& options);

@@ -15,6 +15,8 @@
 #include "data_plane/config/snapshot.h"
 #include "data_plane/http/request_id.h"
 #include "data_plane/http/response.h"
+#include "data_plane/pipeline/client_stream.h"
+#include "data_plane/pipeline/request_facts.h"
 
 namespace gw::dp {
 
@@ -38,7 +40,16 @@ struct RequestContext {
   // Set by the key auth stage; valid while `snapshot` is held.
   const KeyInfo* key = nullptr;
 
+  // Set by the parse stage (model, max_tokens, stream...), then the model lookup stage.
+  RequestFacts facts;
+  const gateway::config::v1::Model* model = nullptr;  // Points into `snapshot`.
+
+  // The client connection, for handlers that stream their response; set by the server.
+  ClientStream* client_stream = nullptr;
+
   Response response;
+  // Filled by the upstream handler; read by response hooks.
+  UsageFacts usage;
 
   // Between requests on one connection; buffers keep their capacity.
   void Reset() {
@@ -47,7 +58,10 @@ struct RequestContext {
     snapshot.reset();
     body_too_large = false;
     key = nullptr;
+    facts.Reset();
+    model = nullptr;
     response.Reset();
+    usage.Reset();
   }
 };
 

@@ -8,6 +8,7 @@
 
 #include "absl/time/clock.h"
 #include "boost/asio/as_tuple.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/asio/write.hpp"
 #include "boost/beast/core/string.hpp"
@@ -42,6 +43,7 @@ void AppendNumber(uint64_t value, std::string& out) {
 HttpSession::HttpSession(SessionEnv& env, asio::ip::tcp::socket socket)
     : env_(env), socket_(std::move(socket)) {
   env_.sessions.push_back(*this);
+  ctx_.client_stream = this;
 }
 
 bool HttpSession::Idle() const {
@@ -84,6 +86,9 @@ asio::awaitable<void> HttpSession::Run() {
   while (true) {
     // Nothing may point into the arena past this point: the previous request is finished.
     ctx_.Reset();
+    stream_started_ = false;
+    stream_ended_clean_ = false;
+    stream_write_failed_ = false;
     parser_.reset();
     arena_.release();
     parser_.emplace(std::piecewise_construct, std::make_tuple(),
@@ -127,6 +132,11 @@ asio::awaitable<void> HttpSession::Run() {
     co_await env_.router.Find(request.method(), absl::string_view(target.data(), target.size()))
         .Run(ctx_);
 
+    if (stream_started_) {
+      // The response went out as it was produced; the connection stays only after a clean end.
+      if (!keep_alive || !stream_chunked_ || !stream_ended_clean_ || env_.draining) break;
+      continue;
+    }
     // Draining may have begun while the pipeline ran: tell the client before closing.
     keep_alive = keep_alive && !env_.draining;
     const bool written = co_await WriteResponse(keep_alive, request.method() == http::verb::head);
@@ -188,6 +198,83 @@ asio::awaitable<bool> HttpSession::WriteResponse(bool keep_alive, bool head_only
   const auto [error, written] = co_await asio::async_write(socket_, buffers, kNoThrow);
   expires_at_ = std::chrono::steady_clock::time_point::max();
   co_return !error;
+}
+
+asio::awaitable<bool> HttpSession::Begin(unsigned status, absl::string_view content_type) {
+  stream_started_ = true;
+  stream_chunked_ = ctx_.request == nullptr || ctx_.request->version() >= 11;
+  head_.clear();
+  head_.append("HTTP/1.1 ");
+  AppendNumber(status, head_);
+  head_.push_back(' ');
+  const auto reason = http::obsolete_reason(http::int_to_status(status));
+  head_.append(reason.data(), reason.size());
+  head_.append("\r\nContent-Type: ");
+  head_.append(content_type.data(), content_type.size());
+  head_.append("\r\nCache-Control: no-cache\r\nx-request-id: ");
+  head_.append(ctx_.request_id.data(), ctx_.request_id.size());
+  head_.append(stream_chunked_ ? "\r\nTransfer-Encoding: chunked\r\n"
+                               : "\r\nConnection: close\r\n");
+  head_.append(ctx_.response.extra_headers);
+  head_.append("\r\n");
+  ArmIdleDeadline(env_.limits.idle_timeout);
+  const auto [error, written] = co_await asio::async_write(socket_, asio::buffer(head_), kNoThrow);
+  expires_at_ = std::chrono::steady_clock::time_point::max();
+  if (error) stream_write_failed_ = true;
+  co_return !error;
+}
+
+asio::awaitable<bool> HttpSession::WriteStreamBuffers(absl::string_view data) {
+  if (stream_write_failed_) co_return false;
+  std::array<char, 20> size_line;
+  size_t size_length = 0;
+  if (stream_chunked_ && !data.empty()) {
+    const auto [end, ignored] =
+        std::to_chars(size_line.data(), size_line.data() + size_line.size() - 2, data.size(), 16);
+    size_length = static_cast<size_t>(end - size_line.data());
+    size_line[size_length++] = '\r';
+    size_line[size_length++] = '\n';
+  }
+  const std::array<asio::const_buffer, 3> buffers = {
+      asio::buffer(size_line.data(), size_length), asio::buffer(data.data(), data.size()),
+      stream_chunked_ && !data.empty() ? asio::buffer("\r\n", 2) : asio::const_buffer()};
+  ArmIdleDeadline(env_.limits.idle_timeout);
+  const auto [error, written] = co_await asio::async_write(socket_, buffers, kNoThrow);
+  expires_at_ = std::chrono::steady_clock::time_point::max();
+  if (error) stream_write_failed_ = true;
+  co_return !error;
+}
+
+asio::awaitable<bool> HttpSession::Write(absl::string_view data) {
+  if (data.empty()) co_return !stream_write_failed_;  // An empty chunk would end the body.
+  co_return co_await WriteStreamBuffers(data);
+}
+
+asio::awaitable<bool> HttpSession::End(bool clean) {
+  if (!stream_chunked_) {
+    stream_ended_clean_ = false;  // Close-delimited: the close ends the body.
+    co_return !stream_write_failed_;
+  }
+  if (stream_write_failed_) co_return false;
+  ArmIdleDeadline(env_.limits.idle_timeout);
+  const auto [error, written] =
+      co_await asio::async_write(socket_, asio::buffer("0\r\n\r\n", 5), kNoThrow);
+  expires_at_ = std::chrono::steady_clock::time_point::max();
+  if (error) stream_write_failed_ = true;
+  stream_ended_clean_ = clean && !error;
+  co_return !error;
+}
+
+asio::awaitable<void> HttpSession::WaitForClientGone() {
+  // A client that pipelines this much while a stream runs is not watched any further.
+  constexpr size_t kMaxPipelinedBytes = 64 * 1024;
+  while (buffer_.size() < kMaxPipelinedBytes) {
+    const auto [error, n] = co_await socket_.async_read_some(buffer_.prepare(4096), kNoThrow);
+    if (error) co_return;  // Closed, reset, or this wait was cancelled.
+    buffer_.commit(n);
+  }
+  asio::steady_timer forever(socket_.get_executor(), std::chrono::steady_clock::time_point::max());
+  co_await forever.async_wait(kNoThrow);
 }
 
 asio::awaitable<void> HttpSession::LingeringClose() {

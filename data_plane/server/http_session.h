@@ -20,6 +20,7 @@
 #include "boost/intrusive/list.hpp"
 #include "data_plane/config/snapshot_store.h"
 #include "data_plane/http/request_id.h"
+#include "data_plane/pipeline/client_stream.h"
 #include "data_plane/pipeline/request_context.h"
 #include "data_plane/server/router.h"
 
@@ -36,8 +37,9 @@ struct SessionLimits {
 
 struct SessionEnv;
 
-class HttpSession : public boost::intrusive::list_base_hook<
-                        boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+class HttpSession final : public boost::intrusive::list_base_hook<
+                              boost::intrusive::link_mode<boost::intrusive::auto_unlink>>,
+                          public ClientStream {
  public:
   HttpSession(SessionEnv& env, boost::asio::ip::tcp::socket socket);
   HttpSession(const HttpSession&) = delete;
@@ -52,7 +54,18 @@ class HttpSession : public boost::intrusive::list_base_hook<
   // The idle sweep: closes the connection when a read or write has waited past its deadline.
   void CloseIfExpired(std::chrono::steady_clock::time_point now);
 
+  // ClientStream: a streamed response in chunked transfer encoding (close-delimited for HTTP/1.0
+  // clients). A stream that did not end cleanly closes the connection after it.
+  boost::asio::awaitable<bool> Begin(unsigned status, absl::string_view content_type) override;
+  boost::asio::awaitable<bool> Write(absl::string_view data) override;
+  boost::asio::awaitable<bool> End(bool clean) override;
+  // Keeps a read pending on the client socket; bytes a pipelining client sends meanwhile are
+  // kept for the next request.
+  boost::asio::awaitable<void> WaitForClientGone() override;
+  bool started() const override { return stream_started_; }
+
  private:
+  boost::asio::awaitable<bool> WriteStreamBuffers(absl::string_view data);
   // Whether the session waits for a request of which no byte has arrived.
   bool Idle() const;
   // Header, then (after a 100 Continue when the client expects one) the body.
@@ -78,6 +91,11 @@ class HttpSession : public boost::intrusive::list_base_hook<
   RequestContext ctx_;
   std::string head_;  // The serialized status line and headers, reused between responses.
   bool reading_ = false;
+  // The current response is streamed (the pipeline wrote it through ClientStream).
+  bool stream_started_ = false;
+  bool stream_chunked_ = true;
+  bool stream_ended_clean_ = false;
+  bool stream_write_failed_ = false;
 };
 
 using SessionList =

@@ -1,0 +1,247 @@
+#include "data_plane/endpoints/upstream_handler.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "boost/asio/experimental/awaitable_operators.hpp"
+#include "boost/asio/this_coro.hpp"
+#include "data_plane/http/openai_error.h"
+#include "spdlog/spdlog.h"
+
+namespace gw::dp {
+namespace asio = boost::asio;
+namespace {
+
+constexpr absl::string_view kEventStreamContentType = "text/event-stream";
+
+// One client per worker thread (its pool and TLS context are that thread's): made on the first
+// upstream call of the thread, on that thread's io_context.
+asio::awaitable<UpstreamClient*> ThreadUpstreamClient(const UpstreamClientOptions& options) {
+  static thread_local std::unique_ptr<UpstreamClient> client;
+  if (client == nullptr) {
+    absl::StatusOr<std::unique_ptr<UpstreamClient>> made =
+        UpstreamClient::Create(co_await asio::this_coro::executor, options);
+    if (!made.ok()) {
+      spdlog::error("cannot create the upstream client: {}", made.status().ToString());
+      co_return nullptr;
+    }
+    client = *std::move(made);
+  }
+  co_return client.get();
+}
+
+void SetProviderError(RequestContext& ctx, const ProviderError& error) {
+  ctx.response.status = error.http_status;
+  ctx.response.content_type = kJsonContentType;
+  ctx.response.body = error.body;
+  if (!error.retry_after.empty()) ctx.response.AddHeader("Retry-After", error.retry_after);
+  ctx.usage.status = error.http_status;
+  ctx.usage.failed = true;
+}
+
+// fmt cannot format absl::string_view (a distinct type in this abseil).
+std::string_view Std(absl::string_view text) { return std::string_view(text.data(), text.size()); }
+
+bool CallWasCancelled(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kCancelled;
+}
+
+// How a stream ended, as the pump saw it.
+struct StreamOutcome {
+  bool client_gone = false;
+  std::optional<ProviderError> failure;
+};
+
+// Forwards the upstream stream to the client event by event, starting with `chunk` (the first
+// piece of the body, already read). Ends the client's stream with [DONE] as the provider sent it,
+// or with an error event. Never throws: cancellation (the client left) ends it quietly.
+asio::awaitable<void> PumpStream(const Provider& provider, UpstreamCall& call, ClientStream& client,
+                                 absl::string_view chunk, StreamState& state,
+                                 StreamOutcome& outcome) {
+  SseParser sse;
+  SseEvent event;
+  std::string out;
+  try {
+    while (!chunk.empty()) {
+      sse.Feed(chunk);
+      out.clear();
+      while (sse.Next(event)) provider.OnStreamEvent(event, state, out);
+      if (sse.overflowed()) {
+        outcome.failure = ProviderErrorBadResponse(provider.name(), "a stream event is too large");
+        break;
+      }
+      if (!out.empty() && !co_await client.Write(out)) {
+        outcome.client_gone = true;
+        call.Cancel();
+        co_return;
+      }
+      absl::StatusOr<absl::string_view> next = co_await call.ReadBody();
+      if (!next.ok()) {
+        if (CallWasCancelled(next.status())) {
+          outcome.client_gone = true;
+          co_return;
+        }
+        spdlog::warn("stream from provider {} failed: {}", Std(provider.name()),
+                     next.status().ToString());
+        outcome.failure = provider.MapFailure(next.status());
+        break;
+      }
+      chunk = *next;
+    }
+    if (!outcome.failure && !state.saw_done && !state.saw_error) {
+      outcome.failure =
+          ProviderErrorBadResponse(provider.name(), "the stream ended before its end marker");
+    }
+    if (outcome.failure) {
+      out.clear();
+      AppendStreamErrorEvent(*outcome.failure, out);
+      if (co_await client.Write(out)) co_await client.End(/*clean=*/false);
+    } else {
+      co_await client.End(/*clean=*/!state.saw_error);
+    }
+  } catch (...) {
+    // Cancelled by the client watch (it completed first): the client is gone.
+    outcome.client_gone = true;
+    call.Cancel();
+  }
+}
+
+}  // namespace
+
+UpstreamHandler::UpstreamHandler(ApiKind api, std::shared_ptr<const ProviderCache> providers,
+                                 UpstreamClientOptions client_options)
+    : api_(api), providers_(std::move(providers)), client_options_(std::move(client_options)) {}
+
+asio::awaitable<void> UpstreamHandler::Handle(RequestContext& ctx) const {
+  // Held for the whole call: a new snapshot cannot pull the provider away meanwhile.
+  const std::shared_ptr<const ProviderSet> providers = providers_->For(*ctx.snapshot);
+  const gateway::config::v1::Model& model = *ctx.model;
+  const ProviderEntry* entry = providers->Find(model.provider());
+  if (entry == nullptr || entry->provider == nullptr) {
+    const bool credential = entry != nullptr && entry->credential_missing;
+    SetOpenAiError(ctx.response, 502, ErrorType::kApi, "provider_unavailable",
+                   credential ? kCredentialUnavailableMessage
+                              : "The model's provider is not available on this worker.");
+    ctx.usage.status = 502;
+    ctx.usage.failed = true;
+    co_return;
+  }
+  const Provider& provider = *entry->provider;
+  const std::string& upstream_model =
+      model.upstream_model().empty() ? model.name() : model.upstream_model();
+  ctx.usage.attempted = true;
+  ctx.usage.provider.assign(provider.name().data(), provider.name().size());
+  ctx.usage.upstream_model = upstream_model;
+
+  RequestPlan plan;
+  const absl::string_view body = ctx.request->body();
+  if (absl::Status planned =
+          provider.Plan(api_, body, ctx.facts.scan, upstream_model, ctx.request_id, plan);
+      !planned.ok()) {
+    SetOpenAiError(ctx.response, 400, ErrorType::kInvalidRequest, "",
+                   absl::string_view(planned.message()));
+    ctx.usage.status = 400;
+    ctx.usage.failed = true;
+    co_return;
+  }
+  UpstreamClient* client = co_await ThreadUpstreamClient(client_options_);
+  if (client == nullptr) {
+    SetOpenAiError(ctx.response, 502, ErrorType::kApi, "provider_unavailable",
+                   "The gateway cannot reach providers from this worker.");
+    ctx.usage.status = 502;
+    ctx.usage.failed = true;
+    co_return;
+  }
+  UpstreamCall call(*client);
+  if (plan.stream && ctx.client_stream != nullptr) {
+    co_await Streamed(ctx, provider, call, plan);
+  } else {
+    co_await Buffered(ctx, provider, call, plan);
+  }
+  ctx.usage.latency = absl::Now() - ctx.received_at;
+}
+
+asio::awaitable<void> UpstreamHandler::Buffered(RequestContext& ctx, const Provider& provider,
+                                                UpstreamCall& call, const RequestPlan& plan) const {
+  absl::StatusOr<ResponseHead> head = co_await call.Send(plan.ToUpstreamRequest());
+  if (!head.ok()) {
+    spdlog::warn("call to provider {} failed: {}", Std(provider.name()), head.status().ToString());
+    SetProviderError(ctx, provider.MapFailure(head.status()));
+    co_return;
+  }
+  ctx.usage.time_to_first_byte = absl::Now() - ctx.received_at;
+  std::string& body = ctx.response.body;
+  body.clear();
+  const absl::Status read = co_await call.ReadAll(body);
+  if (head->status >= 400) {
+    SetProviderError(
+        ctx, provider.MapErrorResponse(head->status, body, head->headers->Find("retry-after")));
+    co_return;
+  }
+  if (!read.ok()) {
+    spdlog::warn("response of provider {} failed: {}", Std(provider.name()), read.ToString());
+    SetProviderError(ctx, provider.MapFailure(read));
+    co_return;
+  }
+  ctx.response.status = static_cast<unsigned>(head->status);
+  ctx.response.content_type = kJsonContentType;
+  ctx.usage.status = ctx.response.status;
+  ctx.usage.tokens = provider.ExtractUsage(api_, body);
+}
+
+asio::awaitable<void> UpstreamHandler::Streamed(RequestContext& ctx, const Provider& provider,
+                                                UpstreamCall& call, const RequestPlan& plan) const {
+  ctx.usage.streamed = true;
+  absl::StatusOr<ResponseHead> head = co_await call.Send(plan.ToUpstreamRequest());
+  if (!head.ok()) {
+    spdlog::warn("call to provider {} failed: {}", Std(provider.name()), head.status().ToString());
+    SetProviderError(ctx, provider.MapFailure(head.status()));
+    co_return;
+  }
+  if (head->status >= 400) {
+    std::string body;
+    (void)co_await call.ReadAll(body);
+    SetProviderError(
+        ctx, provider.MapErrorResponse(head->status, body, head->headers->Find("retry-after")));
+    co_return;
+  }
+  // Until the first body byte nothing is sent to the client, so a provider that stalls before
+  // it still gets a plain 504 rather than a stream that breaks.
+  absl::StatusOr<absl::string_view> first = co_await call.ReadBody();
+  if (!first.ok()) {
+    spdlog::warn("stream of provider {} failed: {}", Std(provider.name()),
+                 first.status().ToString());
+    SetProviderError(ctx, provider.MapFailure(first.status()));
+    co_return;
+  }
+  ctx.usage.time_to_first_byte = absl::Now() - ctx.received_at;
+  ClientStream& client = *ctx.client_stream;
+  ctx.usage.status = 200;
+  if (!co_await client.Begin(200, kEventStreamContentType)) {
+    call.Cancel();
+    ctx.usage.status = 499;
+    co_return;
+  }
+  StreamState state;
+  state.client_wants_usage = plan.client_wants_usage;
+  StreamOutcome outcome;
+  {
+    using namespace asio::experimental::awaitable_operators;  // NOLINT: operator|| only.
+    const auto finished = co_await (PumpStream(provider, call, client, *first, state, outcome) ||
+                                    client.WaitForClientGone());
+    if (finished.index() == 1) outcome.client_gone = true;
+  }
+  ctx.usage.tokens = state.usage;
+  if (outcome.client_gone) {
+    call.Cancel();
+    ctx.usage.status = 499;
+    ctx.usage.failed = true;
+  } else if (outcome.failure || state.saw_error) {
+    ctx.usage.failed = true;
+  }
+}
+
+}  // namespace gw::dp

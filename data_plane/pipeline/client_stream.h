@@ -1,0 +1,31 @@
+// A response written to the client piece by piece as it is produced (server-sent events), for
+// handlers that stream. The session implements it on the client connection with chunked
+// transfer encoding; each Write is sent at once (no batching).
+//   if (!co_await ctx.client_stream->Begin(200, "text/event-stream")) co_return;
+//   co_await ctx.client_stream->Write("data: {...}\n\n");
+//   co_await ctx.client_stream->End();
+// While streaming, WaitForClientGone() completes when the client closes its connection, so the
+// handler can stop the upstream call: co_await (Pump() || ctx.client_stream->WaitForClientGone()).
+#pragma once
+
+#include "absl/strings/string_view.h"
+#include "boost/asio/awaitable.hpp"
+
+namespace gw::dp {
+
+class ClientStream {
+ public:
+  virtual ~ClientStream() = default;
+  // Writes the status line and headers (x-request-id included). `content_type` must point to
+  // static storage. False when the client is gone.
+  virtual boost::asio::awaitable<bool> Begin(unsigned status, absl::string_view content_type) = 0;
+  // One piece of the body; false when the client is gone.
+  virtual boost::asio::awaitable<bool> Write(absl::string_view data) = 0;
+  // Ends the body. `clean` false: the stream ended on an error, the connection is closed after.
+  virtual boost::asio::awaitable<bool> End(bool clean) = 0;
+  // Completes when the client closes or resets the connection; never otherwise (cancel it).
+  virtual boost::asio::awaitable<void> WaitForClientGone() = 0;
+  virtual bool started() const = 0;
+};
+
+}  // namespace gw::dp

@@ -1,0 +1,57 @@
+// What the gateway read from a request body (the parse stage fills it for later stages and the
+// upstream handler) and what it learned while serving it (the upstream handler fills UsageFacts
+// for the response hooks, e.g. a usage stage's OnResponse). Nothing else of the body is parsed:
+// unknown fields go to the provider as the client sent them.
+//   if (ctx.facts.max_tokens && *ctx.facts.max_tokens > cap) ...
+//   ctx.usage.tokens.completion_tokens  // after the handler ran
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "data_plane/providers/json_scan.h"
+#include "data_plane/providers/provider.h"
+#include "data_plane/providers/token_usage.h"
+
+namespace gw::dp {
+
+struct RequestFacts {
+  bool parsed = false;  // The body was a JSON object and the fields below are valid.
+  ApiKind api = ApiKind::kChatCompletions;
+  JsonObjectScan scan;  // Where each top-level member of the body sits (for splicing).
+  std::string model;    // Decoded "model".
+  // The larger of max_tokens and max_completion_tokens when either is given.
+  std::optional<int64_t> max_tokens;
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage as the client sent it.
+
+  void Reset() {
+    parsed = false;
+    api = ApiKind::kChatCompletions;
+    scan.members.clear();
+    model.clear();
+    max_tokens.reset();
+    stream = false;
+    include_usage = false;
+  }
+};
+
+// The upstream call's outcome, for metering and logs. `status` is what the client got (499 when
+// the client went away first).
+struct UsageFacts {
+  bool attempted = false;  // An upstream call was made.
+  std::string provider;
+  std::string upstream_model;
+  TokenUsage tokens;  // reported == false when the provider sent no usage.
+  unsigned status = 0;
+  bool streamed = false;
+  bool failed = false;  // The call failed (also a stream that broke after its first byte).
+  absl::Duration latency = absl::ZeroDuration();             // Request received -> last byte.
+  absl::Duration time_to_first_byte = absl::ZeroDuration();  // Request received -> first byte.
+
+  void Reset() { *this = UsageFacts(); }
+};
+
+}  // namespace gw::dp
