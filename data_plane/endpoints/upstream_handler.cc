@@ -116,6 +116,11 @@ UpstreamHandler::UpstreamHandler(ApiKind api, std::shared_ptr<const ProviderCach
     : api_(api), providers_(std::move(providers)), client_options_(std::move(client_options)) {}
 
 asio::awaitable<void> UpstreamHandler::Handle(RequestContext& ctx) const {
+  co_await Serve(ctx);
+  ctx.usage.latency = absl::Now() - ctx.received_at;
+}
+
+asio::awaitable<void> UpstreamHandler::Serve(RequestContext& ctx) const {
   // Held for the whole call: a new snapshot cannot pull the provider away meanwhile.
   const std::shared_ptr<const ProviderSet> providers = providers_->For(*ctx.snapshot);
   const gateway::config::v1::Model& model = *ctx.model;
@@ -161,7 +166,6 @@ asio::awaitable<void> UpstreamHandler::Handle(RequestContext& ctx) const {
   } else {
     co_await Buffered(ctx, provider, call, plan);
   }
-  ctx.usage.latency = absl::Now() - ctx.received_at;
 }
 
 asio::awaitable<void> UpstreamHandler::Buffered(RequestContext& ctx, const Provider& provider,

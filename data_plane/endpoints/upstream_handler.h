@@ -29,6 +29,7 @@ class UpstreamHandler final : public Handler {
   boost::asio::awaitable<void> Handle(RequestContext& ctx) const override;
 
  private:
+  boost::asio::awaitable<void> Serve(RequestContext& ctx) const;
   boost::asio::awaitable<void> Buffered(RequestContext& ctx, const Provider& provider,
                                         UpstreamCall& call, const RequestPlan& plan) const;
   boost::asio::awaitable<void> Streamed(RequestContext& ctx, const Provider& provider,
