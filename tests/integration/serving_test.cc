@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -458,6 +459,30 @@ TEST_F(ServingTest, KeepAliveConnectionServesAnotherRequestAfterAStream) {
     EXPECT_EQ(response->status, 200);
     EXPECT_EQ(SseData(response->body).back(), "[DONE]");
   }
+}
+
+TEST_F(ServingTest, ConcurrentBufferedAndStreamedRequestsAllSucceed) {
+  constexpr int kClients = 6;
+  constexpr int kRequestsPerClient = 8;
+  std::vector<int> ok(kClients, 0);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([c, &ok] {
+      const bool stream = c % 2 == 1;
+      for (int i = 0; i < kRequestsPerClient; ++i) {
+        auto response = TestHttpCall(stack->worker_address, "POST", "/v1/chat/completions",
+                                     ChatBody("chat", stream ? R"(,"stream":true)" : ""),
+                                     {{"authorization", absl::StrCat("Bearer ", stack->key)}});
+        if (!response.ok() || response->status != 200) continue;
+        const std::vector<std::string> events = SseData(response->body);
+        if (stream && (events.empty() || events.back() != "[DONE]")) continue;
+        if (!stream && !absl::StrContains(response->body, "hello there world")) continue;
+        ++ok[c];
+      }
+    });
+  }
+  for (std::thread& client : clients) client.join();
+  for (int c = 0; c < kClients; ++c) EXPECT_EQ(ok[c], kRequestsPerClient) << "client " << c;
 }
 
 }  // namespace
