@@ -424,6 +424,24 @@ TEST_F(ServingTest, StreamThatBreaksMidwayEndsWithAnErrorEventAndNoDone) {
   EXPECT_TRUE(json::parse(events.back()).as_object().contains("error")) << events.back();
 }
 
+TEST_F(ServingTest, StreamCutShortByTheProviderEndsWithAnErrorEventAndNoDone) {
+  const TestResponse response =
+      Stream(ChatBody("chat", R"(,"stream":true,"x_fake":{"truncate_body":true})"));
+  ASSERT_EQ(response.status, 200) << response.body;
+  const std::vector<std::string> events = SseData(response.body);
+  ASSERT_FALSE(events.empty());
+  for (const std::string& event : events) EXPECT_NE(event, "[DONE]");
+  EXPECT_TRUE(json::parse(events.back()).as_object().contains("error")) << events.back();
+}
+
+TEST_F(ServingTest, StreamRefusedByTheProviderIsAPlainJsonError) {
+  const TestResponse response = Stream(ChatBody(
+      "chat", R"(,"stream":true,"x_fake":{"status":400,"error_message":"bad stream request"})"));
+  EXPECT_EQ(response.status, 400) << response.body;
+  EXPECT_THAT(response.headers.at("content-type"), HasSubstr("application/json"));
+  EXPECT_THAT(response.body, HasSubstr("bad stream request"));
+}
+
 TEST_F(ServingTest, ClientThatHangsUpMidStreamCancelsTheUpstreamCall) {
   const int64_t before = FakeStat("client_disconnects");
   ASSERT_GE(before, 0);
