@@ -1,0 +1,312 @@
+#include "data_plane/usage/usage_spool.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "spdlog/spdlog.h"
+
+namespace gw::dp {
+namespace {
+
+using gateway::usage::v1::UsageRecord;
+
+constexpr size_t kHeaderBytes = 16;  // length, checksum, sequence.
+// A record is a few hundred bytes; anything beyond this is a corrupt length field.
+constexpr uint32_t kMaxPayloadBytes = 1 << 20;
+constexpr char kSegmentPrefix[] = "segment-";
+constexpr char kSegmentSuffix[] = ".log";
+
+std::array<uint32_t, 256> MakeCrcTable() {
+  std::array<uint32_t, 256> table{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}
+
+uint32_t Crc32(const char* data, size_t size, uint32_t crc = 0) {
+  static const std::array<uint32_t, 256> table = MakeCrcTable();
+  crc = ~crc;
+  for (size_t i = 0; i < size; ++i) {
+    crc = table[(crc ^ static_cast<unsigned char>(data[i])) & 0xFFu] ^ (crc >> 8);
+  }
+  return ~crc;
+}
+
+void AppendEntry(uint64_t sequence, const std::string& payload, std::string* out) {
+  const uint32_t length = static_cast<uint32_t>(payload.size());
+  char sequence_bytes[8];
+  std::memcpy(sequence_bytes, &sequence, sizeof(sequence));
+  const uint32_t crc = Crc32(payload.data(), payload.size(), Crc32(sequence_bytes, 8));
+  char header[kHeaderBytes];
+  std::memcpy(header, &length, 4);
+  std::memcpy(header + 4, &crc, 4);
+  std::memcpy(header + 8, &sequence, 8);
+  out->append(header, kHeaderBytes);
+  out->append(payload);
+}
+
+absl::Status ErrnoStatus(absl::string_view what, const std::string& path) {
+  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+absl::Status WriteAllAndSync(int fd, const std::string& data, const std::string& path) {
+  size_t written = 0;
+  while (written < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + written, data.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("cannot write", path);
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fdatasync(fd) != 0) return ErrnoStatus("cannot fsync", path);
+  return absl::OkStatus();
+}
+
+// Makes a created or deleted file name durable.
+void SyncDirectory(const std::string& directory) {
+  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+UsageSpool::UsageSpool(UsageSpoolOptions options) : options_(std::move(options)) {}
+
+UsageSpool::~UsageSpool() {
+  std::lock_guard lock(mu_);
+  CloseActive();
+}
+
+absl::StatusOr<std::unique_ptr<UsageSpool>> UsageSpool::Open(UsageSpoolOptions options) {
+  std::error_code error;
+  std::filesystem::create_directories(options.directory, error);
+  if (error) {
+    return absl::InternalError(
+        absl::StrCat("cannot create the usage spool ", options.directory, ": ", error.message()));
+  }
+  std::unique_ptr<UsageSpool> spool(new UsageSpool(std::move(options)));
+  if (absl::Status status = spool->Recover(); !status.ok()) return status;
+  return spool;
+}
+
+absl::Status UsageSpool::Recover() {
+  std::vector<std::string> paths;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.directory, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(kSegmentPrefix, 0) == 0 && name.size() > sizeof(kSegmentSuffix) &&
+        name.substr(name.size() - (sizeof(kSegmentSuffix) - 1)) == kSegmentSuffix) {
+      paths.push_back(entry.path().string());
+    }
+  }
+  if (error) {
+    return absl::InternalError(
+        absl::StrCat("cannot list the usage spool ", options_.directory, ": ", error.message()));
+  }
+  // Zero-padded first sequences: name order is append order.
+  std::sort(paths.begin(), paths.end());
+  std::lock_guard lock(mu_);
+  for (const std::string& path : paths) {
+    if (absl::Status status = RecoverSegment(path); !status.ok()) return status;
+  }
+  if (!pending_.empty()) {
+    spdlog::info("usage spool: {} unacknowledged records recovered from {} segments",
+                 pending_.size(), segments_.size());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UsageSpool::RecoverSegment(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InternalError(absl::StrCat("cannot read ", path));
+  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  size_t offset = 0;
+  Segment segment{path, 0, 0};
+  size_t recovered = 0;
+  while (data.size() - offset >= kHeaderBytes) {
+    uint32_t length = 0;
+    uint32_t crc = 0;
+    uint64_t sequence = 0;
+    std::memcpy(&length, data.data() + offset, 4);
+    std::memcpy(&crc, data.data() + offset + 4, 4);
+    std::memcpy(&sequence, data.data() + offset + 8, 8);
+    if (length > kMaxPayloadBytes || data.size() - offset - kHeaderBytes < length) break;
+    const char* payload = data.data() + offset + kHeaderBytes;
+    if (Crc32(payload, length, Crc32(data.data() + offset + 8, 8)) != crc) break;
+    SpooledRecord spooled;
+    spooled.sequence = sequence;
+    if (!spooled.record.ParseFromArray(payload, static_cast<int>(length))) break;
+    offset += kHeaderBytes + length;
+    segment.last_sequence = std::max(segment.last_sequence, sequence);
+    next_sequence_ = std::max(next_sequence_, sequence + 1);
+    pending_.push_back(std::move(spooled));
+    ++recovered;
+  }
+  if (offset < data.size()) {
+    // A crash between write and fsync leaves a partial entry; it was never acknowledged to
+    // anyone as durable, so cutting it off loses nothing that was promised.
+    spdlog::warn("usage spool: {} ends with {} bytes of a torn or corrupt record; cut off", path,
+                 data.size() - offset);
+    if (::truncate(path.c_str(), static_cast<off_t>(offset)) != 0) {
+      return ErrnoStatus("cannot truncate", path);
+    }
+  }
+  if (recovered == 0) {
+    std::filesystem::remove(path);
+    return absl::OkStatus();
+  }
+  segment.bytes = static_cast<int64_t>(offset);
+  disk_bytes_ += segment.bytes;
+  segments_.push_back(std::move(segment));
+  return absl::OkStatus();
+}
+
+absl::Status UsageSpool::OpenNewSegment() {
+  CloseActive();
+  const std::string path = absl::StrFormat("%s/%s%020d%s", options_.directory, kSegmentPrefix,
+                                           next_sequence_, kSegmentSuffix);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoStatus("cannot create", path);
+  SyncDirectory(options_.directory);
+  active_fd_ = fd;
+  segments_.push_back(Segment{path, 0, 0});
+  return absl::OkStatus();
+}
+
+void UsageSpool::CloseActive() {
+  if (active_fd_ >= 0) ::close(active_fd_);
+  active_fd_ = -1;
+}
+
+absl::Status UsageSpool::Append(const std::vector<UsageRecord>& records) {
+  if (records.empty()) return absl::OkStatus();
+  std::lock_guard lock(mu_);
+  std::string buffer;
+  std::vector<SpooledRecord> spooled;
+  spooled.reserve(records.size());
+  uint64_t sequence = next_sequence_;
+  for (const UsageRecord& record : records) {
+    AppendEntry(sequence, record.SerializeAsString(), &buffer);
+    spooled.push_back(SpooledRecord{sequence, record});
+    ++sequence;
+  }
+  if (disk_bytes_ + static_cast<int64_t>(buffer.size()) > options_.max_bytes) {
+    refused_records_ += static_cast<int64_t>(records.size());
+    return absl::ResourceExhaustedError(
+        absl::StrCat("usage spool full (", disk_bytes_, " bytes unacknowledged, limit ",
+                     options_.max_bytes, "): ", records.size(), " records refused"));
+  }
+  if (active_fd_ < 0 || segments_.back().bytes >= options_.segment_bytes) {
+    if (absl::Status status = OpenNewSegment(); !status.ok()) {
+      refused_records_ += static_cast<int64_t>(records.size());
+      return status;
+    }
+  }
+  Segment& segment = segments_.back();
+  if (absl::Status status = WriteAllAndSync(active_fd_, buffer, segment.path); !status.ok()) {
+    // Cut a partial write off so that later appends do not follow garbage.
+    if (::ftruncate(active_fd_, static_cast<off_t>(segment.bytes)) != 0) CloseActive();
+    refused_records_ += static_cast<int64_t>(records.size());
+    return status;
+  }
+  segment.bytes += static_cast<int64_t>(buffer.size());
+  segment.last_sequence = sequence - 1;
+  disk_bytes_ += static_cast<int64_t>(buffer.size());
+  next_sequence_ = sequence;
+  for (SpooledRecord& record : spooled) pending_.push_back(std::move(record));
+  appended_.notify_all();
+  return absl::OkStatus();
+}
+
+std::vector<SpooledRecord> UsageSpool::Pending(uint64_t after, size_t max_records) const {
+  std::lock_guard lock(mu_);
+  std::vector<SpooledRecord> out;
+  auto it = std::upper_bound(
+      pending_.begin(), pending_.end(), after,
+      [](uint64_t value, const SpooledRecord& record) { return value < record.sequence; });
+  for (; it != pending_.end() && out.size() < max_records; ++it) out.push_back(*it);
+  return out;
+}
+
+bool UsageSpool::WaitForPending(uint64_t after, absl::Time deadline) const {
+  std::unique_lock lock(mu_);
+  const auto has_pending = [&] { return !pending_.empty() && pending_.back().sequence > after; };
+  const absl::Duration wait = deadline - absl::Now();
+  if (wait <= absl::ZeroDuration()) return has_pending();
+  return appended_.wait_for(lock, absl::ToChronoNanoseconds(wait), has_pending);
+}
+
+absl::Status UsageSpool::Acknowledge(uint64_t up_to) {
+  std::lock_guard lock(mu_);
+  while (!pending_.empty() && pending_.front().sequence <= up_to) pending_.pop_front();
+  bool deleted = false;
+  while (!segments_.empty() && segments_.front().last_sequence <= up_to) {
+    if (segments_.size() == 1 && active_fd_ >= 0) CloseActive();
+    if (::unlink(segments_.front().path.c_str()) != 0 && errno != ENOENT) {
+      return ErrnoStatus("cannot delete", segments_.front().path);
+    }
+    disk_bytes_ -= segments_.front().bytes;
+    segments_.pop_front();
+    deleted = true;
+  }
+  // Not for safety (a resurrected segment only replays records the control plane ignores as
+  // duplicates) but so that a restart does not resend much.
+  if (deleted) SyncDirectory(options_.directory);
+  return absl::OkStatus();
+}
+
+absl::Status UsageSpool::SetAside(const SpooledRecord& record, absl::string_view reason) {
+  const std::string path = options_.directory + "/rejected.log";
+  std::string buffer;
+  AppendEntry(record.sequence, record.record.SerializeAsString(), &buffer);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoStatus("cannot open", path);
+  const absl::Status status = WriteAllAndSync(fd, buffer, path);
+  ::close(fd);
+  if (status.ok()) {
+    spdlog::error("usage record {} refused by the control plane for good, moved to {}: {}",
+                  record.record.record_id(), path, std::string_view(reason.data(), reason.size()));
+  }
+  return status;
+}
+
+size_t UsageSpool::pending_count() const {
+  std::lock_guard lock(mu_);
+  return pending_.size();
+}
+int64_t UsageSpool::disk_bytes() const {
+  std::lock_guard lock(mu_);
+  return disk_bytes_;
+}
+uint64_t UsageSpool::last_sequence() const {
+  std::lock_guard lock(mu_);
+  return next_sequence_ - 1;
+}
+int64_t UsageSpool::refused_records() const {
+  std::lock_guard lock(mu_);
+  return refused_records_;
+}
+int UsageSpool::segment_count() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(segments_.size());
+}
+
+}  // namespace gw::dp

@@ -1,0 +1,96 @@
+// The worker's crash-safe, append-only spool of usage records in its state dir: records stay on
+// disk from Append (one fsync per call) until the control plane acknowledged them.
+//   auto spool = UsageSpool::Open({.directory = state_dir + "/usage-spool"});
+//   (*spool)->Append(records);  ...  (*spool)->Acknowledge(sequence_of_last_acked_record);
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/usage/v1/usage.pb.h"
+
+namespace gw::dp {
+
+struct UsageSpoolOptions {
+  std::string directory;
+  // When the unacknowledged records on disk would exceed this, Append refuses the whole call
+  // with RESOURCE_EXHAUSTED and counts the records in refused_records(): nothing already spooled
+  // is ever dropped to make room, and nothing is silently lost.
+  int64_t max_bytes = int64_t{256} << 20;
+  // A new segment file starts once the current one reaches this size; a segment is deleted as
+  // soon as every record in it is acknowledged.
+  int64_t segment_bytes = int64_t{4} << 20;
+};
+
+struct SpooledRecord {
+  uint64_t sequence = 0;  // Spool-local, increasing in append order; never sent.
+  gateway::usage::v1::UsageRecord record;
+};
+
+// Thread-safe. Files: segment-<first sequence>.log, each entry [u32 payload length][u32 CRC-32
+// of sequence and payload][u64 sequence][serialized UsageRecord]; rejected.log holds records the
+// control plane refused for good, in the same format.
+class UsageSpool {
+ public:
+  // Recovers every complete entry of every segment; a torn or corrupt tail (a crash mid-write)
+  // is logged and cut off. Appends always go to a fresh segment.
+  static absl::StatusOr<std::unique_ptr<UsageSpool>> Open(UsageSpoolOptions options);
+  ~UsageSpool();
+  UsageSpool(const UsageSpool&) = delete;
+  UsageSpool& operator=(const UsageSpool&) = delete;
+
+  // Writes all records and fsyncs once: durable when OK. RESOURCE_EXHAUSTED when full.
+  absl::Status Append(const std::vector<gateway::usage::v1::UsageRecord>& records);
+
+  // Up to `max_records` unacknowledged records with a sequence above `after`, oldest first.
+  std::vector<SpooledRecord> Pending(uint64_t after, size_t max_records) const;
+  // Waits until a record with a sequence above `after` is pending, or `deadline`.
+  bool WaitForPending(uint64_t after, absl::Time deadline) const;
+
+  // Forgets every record with a sequence up to `up_to`, deleting fully acknowledged segments.
+  absl::Status Acknowledge(uint64_t up_to);
+
+  // Appends a record the control plane refuses for good to rejected.log (fsynced) and logs it;
+  // the caller then acknowledges it like a delivered one.
+  absl::Status SetAside(const SpooledRecord& record, absl::string_view reason);
+
+  size_t pending_count() const;
+  int64_t disk_bytes() const;
+  // The sequence of the newest appended record (0 when none ever was).
+  uint64_t last_sequence() const;
+  int64_t refused_records() const;
+  int segment_count() const;
+
+ private:
+  struct Segment {
+    std::string path;
+    uint64_t last_sequence = 0;
+    int64_t bytes = 0;
+  };
+
+  explicit UsageSpool(UsageSpoolOptions options);
+  absl::Status Recover();
+  absl::Status RecoverSegment(const std::string& path);
+  absl::Status OpenNewSegment();  // Requires mu_.
+  void CloseActive();             // Requires mu_.
+
+  const UsageSpoolOptions options_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable appended_;
+  std::deque<Segment> segments_;       // Oldest first.
+  std::deque<SpooledRecord> pending_;  // Unacknowledged, oldest first.
+  int active_fd_ = -1;                 // The newest segment while it takes appends.
+  uint64_t next_sequence_ = 1;
+  int64_t disk_bytes_ = 0;
+  int64_t refused_records_ = 0;
+};
+
+}  // namespace gw::dp

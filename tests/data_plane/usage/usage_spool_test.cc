@@ -1,0 +1,188 @@
+#include "data_plane/usage/usage_spool.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "temp_dir.h"
+
+namespace gw::dp {
+namespace {
+
+using gateway::usage::v1::UsageRecord;
+
+UsageRecord Record(const std::string& id) {
+  UsageRecord record;
+  record.set_record_id(id);
+  record.set_team("search");
+  record.set_input_tokens(100);
+  record.set_cost_pico_usd(1'234'567);
+  return record;
+}
+
+std::vector<UsageRecord> Records(const std::string& prefix, int count) {
+  std::vector<UsageRecord> records;
+  for (int i = 0; i < count; ++i) records.push_back(Record(absl::StrCat(prefix, i)));
+  return records;
+}
+
+std::vector<std::string> Ids(const std::vector<SpooledRecord>& records) {
+  std::vector<std::string> ids;
+  for (const SpooledRecord& spooled : records) ids.push_back(spooled.record.record_id());
+  return ids;
+}
+
+std::vector<std::string> SegmentFiles(const std::string& directory) {
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("segment-", 0) == 0) files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+class UsageSpoolTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<UsageSpool> OpenSpool(int64_t max_bytes = int64_t{1} << 20,
+                                        int64_t segment_bytes = int64_t{1} << 20) {
+    auto spool = UsageSpool::Open({dir_, max_bytes, segment_bytes});
+    EXPECT_TRUE(spool.ok()) << spool.status();
+    return spool.ok() ? *std::move(spool) : nullptr;
+  }
+
+  gw::testing::TempDir temp_;
+  std::string dir_ = temp_.path() + "/usage-spool";
+};
+
+TEST_F(UsageSpoolTest, AppendedRecordsArePendingInOrderWithIncreasingSequences) {
+  auto spool = OpenSpool();
+  ASSERT_TRUE(spool->Append(Records("a", 3)).ok());
+  ASSERT_TRUE(spool->Append(Records("b", 2)).ok());
+  const std::vector<SpooledRecord> pending = spool->Pending(0, 100);
+  EXPECT_EQ(Ids(pending), (std::vector<std::string>{"a0", "a1", "a2", "b0", "b1"}));
+  for (size_t i = 1; i < pending.size(); ++i) {
+    EXPECT_LT(pending[i - 1].sequence, pending[i].sequence);
+  }
+  EXPECT_EQ(Ids(spool->Pending(pending[2].sequence, 1)), std::vector<std::string>{"b0"});
+  // One call, one segment file: everything of it is on disk.
+  EXPECT_EQ(SegmentFiles(dir_).size(), 1u);
+  EXPECT_GT(std::filesystem::file_size(SegmentFiles(dir_)[0]), 5u * 16u);
+}
+
+TEST_F(UsageSpoolTest, RestartReplaysUnacknowledgedRecordsOnly) {
+  uint64_t acked = 0;
+  {
+    auto spool = OpenSpool(int64_t{1} << 20, /*segment_bytes=*/1);  // One segment per Append.
+    ASSERT_TRUE(spool->Append(Records("a", 2)).ok());
+    ASSERT_TRUE(spool->Append(Records("b", 2)).ok());
+    acked = spool->Pending(0, 2).back().sequence;
+    ASSERT_TRUE(spool->Acknowledge(acked).ok());
+  }
+  auto reopened = OpenSpool();
+  EXPECT_EQ(Ids(reopened->Pending(0, 100)), (std::vector<std::string>{"b0", "b1"}));
+  // New records never reuse a sequence of a replayed one.
+  ASSERT_TRUE(reopened->Append({Record("c0")}).ok());
+  const std::vector<SpooledRecord> pending = reopened->Pending(0, 100);
+  ASSERT_EQ(pending.size(), 3u);
+  EXPECT_GT(pending[2].sequence, pending[1].sequence);
+  EXPECT_GT(pending[0].sequence, acked);
+}
+
+TEST_F(UsageSpoolTest, TornTailIsCutOffAndEveryCompleteRecordRecovered) {
+  {
+    auto spool = OpenSpool();
+    ASSERT_TRUE(spool->Append(Records("a", 3)).ok());
+  }
+  const std::vector<std::string> files = SegmentFiles(dir_);
+  ASSERT_EQ(files.size(), 1u);
+  const auto size = std::filesystem::file_size(files[0]);
+  // A crash in the middle of writing the third record.
+  std::filesystem::resize_file(files[0], size - 7);
+  auto reopened = OpenSpool();
+  EXPECT_EQ(Ids(reopened->Pending(0, 100)), (std::vector<std::string>{"a0", "a1"}));
+  EXPECT_LT(std::filesystem::file_size(files[0]), size - 7) << "the torn tail stays on disk";
+  // Appending after recovery works and a second restart sees everything.
+  ASSERT_TRUE(reopened->Append({Record("b0")}).ok());
+  reopened.reset();
+  EXPECT_EQ(Ids(OpenSpool()->Pending(0, 100)), (std::vector<std::string>{"a0", "a1", "b0"}));
+}
+
+TEST_F(UsageSpoolTest, CorruptRecordEndsRecoveryOfItsSegment) {
+  {
+    auto spool = OpenSpool();
+    ASSERT_TRUE(spool->Append(Records("a", 2)).ok());
+  }
+  const std::string file = SegmentFiles(dir_)[0];
+  // Flip a byte in the last record's payload: its checksum no longer matches.
+  const auto size = std::filesystem::file_size(file);
+  FILE* f = std::fopen(file.c_str(), "r+b");
+  ASSERT_NE(f, nullptr);
+  std::fseek(f, static_cast<long>(size - 2), SEEK_SET);
+  const int byte = std::fgetc(f);
+  std::fseek(f, static_cast<long>(size - 2), SEEK_SET);
+  std::fputc(byte ^ 0x5A, f);
+  std::fclose(f);
+  EXPECT_EQ(Ids(OpenSpool()->Pending(0, 100)), std::vector<std::string>{"a0"});
+}
+
+TEST_F(UsageSpoolTest, AcknowledgedSegmentsAreDeletedOnlyWhenFullyAcknowledged) {
+  auto spool = OpenSpool(int64_t{1} << 20, /*segment_bytes=*/1);
+  ASSERT_TRUE(spool->Append(Records("a", 2)).ok());
+  ASSERT_TRUE(spool->Append(Records("b", 2)).ok());
+  ASSERT_EQ(SegmentFiles(dir_).size(), 2u);
+  const std::vector<SpooledRecord> pending = spool->Pending(0, 100);
+
+  ASSERT_TRUE(spool->Acknowledge(pending[0].sequence).ok());  // Half of the first segment.
+  EXPECT_EQ(SegmentFiles(dir_).size(), 2u);
+  EXPECT_EQ(spool->pending_count(), 3u);
+
+  ASSERT_TRUE(spool->Acknowledge(pending[2].sequence).ok());
+  EXPECT_EQ(SegmentFiles(dir_).size(), 1u);
+
+  ASSERT_TRUE(spool->Acknowledge(pending[3].sequence).ok());
+  EXPECT_TRUE(SegmentFiles(dir_).empty());
+  EXPECT_EQ(spool->pending_count(), 0u);
+  EXPECT_EQ(spool->disk_bytes(), 0);
+  // The spool goes on after its active segment was deleted.
+  ASSERT_TRUE(spool->Append({Record("c0")}).ok());
+  EXPECT_EQ(Ids(spool->Pending(pending[3].sequence, 10)), std::vector<std::string>{"c0"});
+}
+
+TEST_F(UsageSpoolTest, FullSpoolRefusesNewRecordsAndKeepsOldOnes) {
+  auto spool = OpenSpool(/*max_bytes=*/400);
+  ASSERT_TRUE(spool->Append(Records("a", 3)).ok());
+  const absl::Status full = spool->Append(Records("b", 20));
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted) << full;
+  EXPECT_EQ(spool->refused_records(), 20);
+  EXPECT_EQ(Ids(spool->Pending(0, 100)), (std::vector<std::string>{"a0", "a1", "a2"}));
+  // Room comes back once records are acknowledged.
+  ASSERT_TRUE(spool->Acknowledge(spool->last_sequence()).ok());
+  EXPECT_TRUE(spool->Append(Records("c", 3)).ok());
+}
+
+TEST_F(UsageSpoolTest, SetAsideKeepsTheRefusedRecordInRejectedLog) {
+  auto spool = OpenSpool();
+  ASSERT_TRUE(spool->Append({Record("bad")}).ok());
+  const SpooledRecord bad = spool->Pending(0, 1)[0];
+  ASSERT_TRUE(spool->SetAside(bad, "record_id too long").ok());
+  ASSERT_TRUE(spool->Acknowledge(bad.sequence).ok());
+  EXPECT_GT(std::filesystem::file_size(dir_ + "/rejected.log"), 16u);
+  EXPECT_EQ(OpenSpool()->pending_count(), 0u);
+}
+
+TEST_F(UsageSpoolTest, WaitForPendingWakesOnAppend) {
+  auto spool = OpenSpool();
+  EXPECT_FALSE(spool->WaitForPending(0, absl::Now() + absl::Milliseconds(20)));
+  std::thread writer([&] { EXPECT_TRUE(spool->Append({Record("a0")}).ok()); });
+  EXPECT_TRUE(spool->WaitForPending(0, absl::Now() + absl::Seconds(10)));
+  writer.join();
+}
+
+}  // namespace
+}  // namespace gw::dp
