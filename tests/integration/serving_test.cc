@@ -2,6 +2,7 @@
 // POST /v1/chat/completions (buffered and streamed) and /v1/embeddings from gw-fake-provider.
 // Covers the checks in CONTRACTS.md's order, the error table, body pass-through, the provider's
 // own credential, timeouts and a client that hangs up mid-stream.
+#include <csignal>
 #include <cstdint>
 #include <fstream>
 #include <map>
@@ -119,6 +120,16 @@ class ServingTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
+    // CONTRACTS.md: SIGTERM exits 0, also after the worker made upstream calls (each I/O
+    // thread's upstream client and its pooled connections go away with the thread).
+    if (stack->worker) {
+      EXPECT_TRUE(stack->worker->Signal(SIGTERM).ok());
+      absl::StatusOr<int> exit_code = stack->worker->Wait(absl::Seconds(20));
+      EXPECT_TRUE(exit_code.ok()) << exit_code.status();
+      if (exit_code.ok()) {
+        EXPECT_EQ(*exit_code, 0) << stack->worker->LogTail();
+      }
+    }
     delete stack;
     stack = nullptr;
   }
