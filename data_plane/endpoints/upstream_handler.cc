@@ -109,6 +109,30 @@ asio::awaitable<void> PumpStream(const Provider& provider, UpstreamCall& call, C
   }
 }
 
+// The start of a stream: the response head and, for a 2xx, the first piece of the body (until
+// then nothing goes to the client, so a provider that stalls before it still gets a plain 504
+// rather than a stream that breaks); for an error status, its body.
+struct StreamStart {
+  absl::StatusOr<ResponseHead> head = absl::UnknownError("not sent");
+  std::string error_body;
+  absl::StatusOr<absl::string_view> first = absl::UnknownError("not read");
+};
+
+asio::awaitable<void> OpenStream(UpstreamCall& call, const RequestPlan& plan, StreamStart& start) {
+  try {
+    start.head = co_await call.Send(plan.ToUpstreamRequest());
+    if (!start.head.ok()) co_return;
+    if (start.head->status >= 400) {
+      (void)co_await call.ReadAll(start.error_body);
+      co_return;
+    }
+    start.first = co_await call.ReadBody();
+  } catch (...) {
+    // Cancelled because the client went away; the caller cancels the call.
+    start.head = absl::CancelledError("the client went away");
+  }
+}
+
 }  // namespace
 
 UpstreamHandler::UpstreamHandler(ApiKind api, std::shared_ptr<const ProviderCache> providers,
@@ -199,30 +223,38 @@ asio::awaitable<void> UpstreamHandler::Buffered(RequestContext& ctx, const Provi
 asio::awaitable<void> UpstreamHandler::Streamed(RequestContext& ctx, const Provider& provider,
                                                 UpstreamCall& call, const RequestPlan& plan) const {
   ctx.usage.streamed = true;
-  absl::StatusOr<ResponseHead> head = co_await call.Send(plan.ToUpstreamRequest());
-  if (!head.ok()) {
-    spdlog::warn("call to provider {} failed: {}", Std(provider.name()), head.status().ToString());
-    SetProviderError(ctx, provider.MapFailure(head.status()));
-    co_return;
-  }
-  if (head->status >= 400) {
-    std::string body;
-    (void)co_await call.ReadAll(body);
-    SetProviderError(
-        ctx, provider.MapErrorResponse(head->status, body, head->headers->Find("retry-after")));
-    co_return;
-  }
-  // Until the first body byte nothing is sent to the client, so a provider that stalls before
-  // it still gets a plain 504 rather than a stream that breaks.
-  absl::StatusOr<absl::string_view> first = co_await call.ReadBody();
-  if (!first.ok()) {
-    spdlog::warn("stream of provider {} failed: {}", Std(provider.name()),
-                 first.status().ToString());
-    SetProviderError(ctx, provider.MapFailure(first.status()));
-    co_return;
-  }
-  ctx.usage.time_to_first_byte = absl::Now() - ctx.received_at;
   ClientStream& client = *ctx.client_stream;
+  StreamStart start;
+  {
+    // A client that gives up while the model has not answered yet cancels the call too.
+    using namespace asio::experimental::awaitable_operators;  // NOLINT: operator|| only.
+    const auto opened = co_await (OpenStream(call, plan, start) || client.WaitForClientGone());
+    if (opened.index() == 1) {
+      call.Cancel();
+      ctx.usage.status = 499;
+      ctx.usage.failed = true;
+      co_return;
+    }
+  }
+  if (!start.head.ok()) {
+    spdlog::warn("call to provider {} failed: {}", Std(provider.name()),
+                 start.head.status().ToString());
+    SetProviderError(ctx, provider.MapFailure(start.head.status()));
+    co_return;
+  }
+  if (start.head->status >= 400) {
+    SetProviderError(ctx, provider.MapErrorResponse(start.head->status, start.error_body,
+                                                    start.head->headers->Find("retry-after")));
+    co_return;
+  }
+  if (!start.first.ok()) {
+    spdlog::warn("stream of provider {} failed: {}", Std(provider.name()),
+                 start.first.status().ToString());
+    SetProviderError(ctx, provider.MapFailure(start.first.status()));
+    co_return;
+  }
+  const absl::string_view first = *start.first;
+  ctx.usage.time_to_first_byte = absl::Now() - ctx.received_at;
   ctx.usage.status = 200;
   if (!co_await client.Begin(200, kEventStreamContentType)) {
     call.Cancel();
@@ -234,7 +266,7 @@ asio::awaitable<void> UpstreamHandler::Streamed(RequestContext& ctx, const Provi
   StreamOutcome outcome;
   {
     using namespace asio::experimental::awaitable_operators;  // NOLINT: operator|| only.
-    const auto finished = co_await (PumpStream(provider, call, client, *first, state, outcome) ||
+    const auto finished = co_await (PumpStream(provider, call, client, first, state, outcome) ||
                                     client.WaitForClientGone());
     if (finished.index() == 1) outcome.client_gone = true;
   }

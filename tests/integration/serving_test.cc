@@ -475,6 +475,27 @@ TEST_F(ServingTest, ClientThatHangsUpMidStreamCancelsTheUpstreamCall) {
       << "the fake never saw the upstream connection go away";
 }
 
+TEST_F(ServingTest, ClientThatHangsUpBeforeTheFirstEventCancelsTheUpstreamCall) {
+  const int64_t before = FakeStat("client_disconnects");
+  ASSERT_GE(before, 0);
+  auto connection = TestHttpConnection::Open(stack->worker_address);
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  // The fake would answer after 5 s and the worker would give up after its 1 s first-byte
+  // timeout: only a cancellation reaches the fake sooner.
+  ASSERT_TRUE(
+      (*connection)
+          ->Send("POST", "/v1/chat/completions",
+                 ChatBody("chat", R"(,"stream":true,"x_fake":{"first_byte_delay_ms":5000})"),
+                 Auth(stack->key))
+          .ok());
+  // The fake has the request (and is delaying its answer).
+  ASSERT_TRUE(PollUntil([&] { return FakeRequests().size() == 1; }, absl::Seconds(5)));
+  const absl::Time closed = absl::Now();
+  (*connection)->Close();
+  ASSERT_TRUE(PollUntil([&] { return FakeStat("client_disconnects") > before; }, absl::Seconds(5)));
+  EXPECT_LT(absl::Now() - closed, absl::Milliseconds(800));
+}
+
 TEST_F(ServingTest, KeepAliveConnectionServesAnotherRequestAfterAStream) {
   auto connection = TestHttpConnection::Open(stack->worker_address);
   ASSERT_TRUE(connection.ok()) << connection.status();
