@@ -1,0 +1,278 @@
+#include "data_plane/usage/usage_reporter.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+#include "spdlog/spdlog.h"
+
+namespace gw::dp {
+namespace {
+
+using gateway::usage::v1::UsageAck;
+using gateway::usage::v1::UsageBatch;
+using gateway::usage::v1::UsageRecord;
+
+int ToMillis(absl::Duration duration) {
+  return static_cast<int>(absl::ToInt64Milliseconds(duration));
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const UsageReporterOptions& options) {
+  grpc::ChannelArguments args;
+  // The channel's own reconnect backoff otherwise grows to 120 s, hiding the control plane long
+  // after it is back.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, ToMillis(options.initial_backoff));
+  // gRPC also uses the minimum as the timeout of one connection attempt (20 s by default).
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, ToMillis(options.max_backoff));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, ToMillis(options.max_backoff));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, ToMillis(options.keepalive_time));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ToMillis(options.keepalive_timeout));
+  // The usage stream is quiet when no requests are served; keep pinging through the silence.
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  return grpc::CreateCustomChannel(options.control_plane, grpc::InsecureChannelCredentials(), args);
+}
+
+bool IsPowerOfTwo(int64_t n) { return n > 0 && (n & (n - 1)) == 0; }
+
+}  // namespace
+
+UsageReporter::UsageReporter(UsageReporterOptions options, UsageSpool* spool)
+    : options_(std::move(options)), spool_(spool) {
+  channel_ = MakeChannel(options_);
+  stub_ = gateway::usage::v1::UsageReporting::NewStub(channel_);
+}
+
+UsageReporter::~UsageReporter() { Stop(); }
+
+void UsageReporter::Start() {
+  writer_ = std::thread([this] { WriterLoop(); });
+  sender_ = std::thread([this] { SenderLoop(); });
+}
+
+void UsageReporter::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    if (active_context_ != nullptr) active_context_->TryCancel();
+  }
+  changed_.notify_all();
+  if (sender_.joinable()) sender_.join();
+  {
+    std::lock_guard lock(mu_);
+    writer_stopping_ = true;
+  }
+  changed_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  // Never started, or records submitted after the writer left: spool them too.
+  std::vector<UsageRecord> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(queue_);
+  }
+  if (absl::Status status = spool_->Append(left); !status.ok()) {
+    refused_.fetch_add(static_cast<int64_t>(left.size()), std::memory_order_relaxed);
+    spdlog::error("usage records not spooled at stop: {}", status.ToString());
+  }
+  connected_.store(false, std::memory_order_release);
+}
+
+bool UsageReporter::stopping() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
+}
+
+void UsageReporter::NotifyProgress() {
+  // Under the lock so that a Flush between its check and its wait cannot miss it.
+  std::lock_guard lock(mu_);
+  changed_.notify_all();
+}
+
+bool UsageReporter::Submit(UsageRecord record) {
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.size() < options_.max_queued_records) {
+      queue_.push_back(std::move(record));
+      if (queue_.size() == 1) changed_.notify_all();
+      return true;
+    }
+  }
+  const int64_t refused = refused_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (IsPowerOfTwo(refused)) {
+    spdlog::error("usage queue full ({} records): {} usage records refused so far",
+                  options_.max_queued_records, refused);
+  }
+  return false;
+}
+
+void UsageReporter::WriterLoop() {
+  std::vector<UsageRecord> batch;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      changed_.wait(lock, [this] { return !queue_.empty() || writer_stopping_; });
+      if (queue_.empty()) return;  // Stopping with nothing left to spool.
+      batch.swap(queue_);
+      appending_ = true;
+    }
+    // Group commit: everything queued while the previous fsync ran goes in one Append.
+    const absl::Status status = spool_->Append(batch);
+    if (!status.ok()) {
+      const int64_t before = refused_.fetch_add(static_cast<int64_t>(batch.size()));
+      spdlog::error("usage records not spooled ({} refused so far): {}",
+                    before + static_cast<int64_t>(batch.size()), status.ToString());
+    }
+    batch.clear();
+    std::lock_guard lock(mu_);
+    appending_ = false;
+    changed_.notify_all();
+  }
+}
+
+bool UsageReporter::SleepUnlessStopped(absl::Duration delay) {
+  std::unique_lock lock(mu_);
+  return !changed_.wait_for(lock, absl::ToChronoNanoseconds(delay), [this] { return stopping_; });
+}
+
+bool UsageReporter::WaitForChannel() {
+  bool logged = false;
+  while (!stopping()) {
+    if (channel_->WaitForConnected(std::chrono::system_clock::now() +
+                                   std::chrono::milliseconds(200))) {
+      return true;
+    }
+    if (!logged) {
+      spdlog::warn("usage reporting: control plane {} unreachable; records stay spooled",
+                   options_.control_plane);
+      logged = true;
+    }
+  }
+  return false;
+}
+
+void UsageReporter::SenderLoop() {
+  std::mt19937_64 random(std::random_device{}());
+  absl::Duration backoff = options_.initial_backoff;
+  while (WaitForChannel()) {
+    if (RunStream()) backoff = options_.initial_backoff;
+    connected_.store(false, std::memory_order_release);
+    if (retry_now_) {
+      retry_now_ = false;
+      continue;
+    }
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    const absl::Duration delay = backoff * jitter(random);
+    backoff = std::min(backoff * 2, options_.max_backoff);
+    if (!SleepUnlessStopped(delay)) return;
+  }
+}
+
+std::vector<SpooledRecord> UsageReporter::NextBatch() {
+  while (!spool_->WaitForPending(0, absl::Now() + absl::Milliseconds(100))) {
+    if (stopping()) return {};
+  }
+  const absl::Time send_by = absl::Now() + options_.linger;
+  while (spool_->pending_count() < options_.max_batch_records &&
+         !flushing_.load(std::memory_order_acquire) && !stopping() && absl::Now() < send_by) {
+    spool_->WaitForPending(spool_->last_sequence(),
+                           std::min(send_by, absl::Now() + absl::Milliseconds(20)));
+  }
+  if (stopping()) return {};
+  std::vector<SpooledRecord> batch = spool_->Pending(0, options_.max_batch_records);
+  if (!batch.empty() && batch.front().sequence <= isolate_up_to_) batch.resize(1);
+  return batch;
+}
+
+bool UsageReporter::RunStream() {
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.worker_token));
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return false;
+    active_context_ = &context;
+  }
+  std::unique_ptr<grpc::ClientReaderWriter<UsageBatch, UsageAck>> stream =
+      stub_->ReportUsage(&context);
+  bool acknowledged_any = false;
+  std::vector<SpooledRecord> batch;
+  while (true) {
+    batch = NextBatch();
+    if (batch.empty()) {
+      context.TryCancel();
+      break;
+    }
+    UsageBatch message;
+    message.set_batch_id(next_batch_id_++);
+    message.set_worker_id(options_.worker_id);
+    for (const SpooledRecord& spooled : batch) *message.add_records() = spooled.record;
+    UsageAck ack;
+    if (!stream->Write(message) || !stream->Read(&ack)) break;
+    if (ack.batch_id() != message.batch_id()) {
+      spdlog::error("usage reporting: ack for batch {} while waiting for batch {}; reconnecting",
+                    ack.batch_id(), message.batch_id());
+      context.TryCancel();
+      batch.clear();
+      break;
+    }
+    connected_.store(true, std::memory_order_release);
+    acknowledged_any = true;
+    if (absl::Status status = spool_->Acknowledge(batch.back().sequence); !status.ok()) {
+      spdlog::error("usage spool: {}", status.ToString());
+    }
+    batch.clear();
+    NotifyProgress();
+  }
+  const grpc::Status status = stream->Finish();
+  {
+    std::lock_guard lock(mu_);
+    active_context_ = nullptr;
+  }
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT && !batch.empty()) {
+    // The whole batch was refused for one record: resend one by one to find it, and set that
+    // one aside so that it can never block the spool.
+    retry_now_ = true;
+    if (batch.size() > 1) {
+      isolate_up_to_ = batch.back().sequence;
+    } else if (absl::Status set_aside = spool_->SetAside(batch[0], status.error_message());
+               set_aside.ok()) {
+      set_aside_.fetch_add(1, std::memory_order_relaxed);
+      if (absl::Status acked = spool_->Acknowledge(batch[0].sequence); !acked.ok()) {
+        spdlog::error("usage spool: {}", acked.ToString());
+      }
+      NotifyProgress();
+    } else {
+      spdlog::error("usage spool: {}", set_aside.ToString());
+      retry_now_ = false;
+    }
+  } else if (!status.ok() && !stopping()) {
+    spdlog::warn("usage reporting stream ended: {} {}", static_cast<int>(status.error_code()),
+                 status.error_message());
+  }
+  return acknowledged_any;
+}
+
+absl::Status UsageReporter::Flush(absl::Time deadline) {
+  flushing_.store(true, std::memory_order_release);
+  const auto chrono_deadline = absl::ToChronoTime(deadline);
+  std::unique_lock lock(mu_);
+  const bool spooled =
+      changed_.wait_until(lock, chrono_deadline, [this] { return queue_.empty() && !appending_; });
+  const uint64_t target = spool_->last_sequence();
+  const auto delivered = [&] {
+    const std::vector<SpooledRecord> oldest = spool_->Pending(0, 1);
+    return oldest.empty() || oldest.front().sequence > target;
+  };
+  const bool acked = spooled && changed_.wait_until(lock, chrono_deadline, delivered);
+  flushing_.store(false, std::memory_order_release);
+  if (acked) return absl::OkStatus();
+  return absl::DeadlineExceededError(absl::StrCat("usage flush: ", spool_->pending_count(),
+                                                  " records not acknowledged in time; kept in the "
+                                                  "spool for the next start"));
+}
+
+}  // namespace gw::dp

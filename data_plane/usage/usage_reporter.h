@@ -1,0 +1,110 @@
+// The worker's usage reporter: request threads Submit records without blocking; one writer thread
+// spools them (one fsync per drained batch); one sender thread streams them to the control plane
+// on UsageReporting/ReportUsage and deletes them from the spool only once acknowledged.
+//   UsageReporter reporter(options, spool.get());  reporter.Start();
+//   reporter.Submit(std::move(record));  ...  reporter.Flush(absl::Now() + absl::Seconds(5));
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "data_plane/usage/usage_spool.h"
+#include "gateway/usage/v1/usage.grpc.pb.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+
+namespace gw::dp {
+
+struct UsageReporterOptions {
+  std::string control_plane;  // host:port
+  std::string worker_token;   // Sent as `authorization: Bearer <token>`; never logged.
+  std::string worker_id;
+  // A batch leaves when it holds this many records or its first record waited `linger`,
+  // whichever comes first, so that a record reaches the control plane well within a second.
+  size_t max_batch_records = 500;
+  absl::Duration linger = absl::Milliseconds(200);
+  // Records accepted from request threads but not yet spooled; beyond this Submit refuses.
+  size_t max_queued_records = 100'000;
+  // Channel settings as the ConfigDiscovery client's: doubling, jittered into [d/2, d], capped.
+  absl::Duration initial_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(2);
+  absl::Duration keepalive_time = absl::Seconds(10);
+  absl::Duration keepalive_timeout = absl::Seconds(5);
+};
+
+class UsageReporter {
+ public:
+  // `spool` must outlive the reporter.
+  UsageReporter(UsageReporterOptions options, UsageSpool* spool);
+  ~UsageReporter();
+  UsageReporter(const UsageReporter&) = delete;
+  UsageReporter& operator=(const UsageReporter&) = delete;
+
+  void Start();
+  // Spools whatever is queued, cancels the stream and joins. Unsent records stay in the spool for
+  // the next start. Idempotent.
+  void Stop();
+
+  // For request threads: takes a mutex briefly, never waits on disk or network. False when the
+  // queue is full or the spool refused earlier records (counted in refused_records(), logged).
+  bool Submit(gateway::usage::v1::UsageRecord record);
+
+  // For SIGTERM: spools everything submitted so far, sends it without lingering and waits for
+  // its acks. DEADLINE_EXCEEDED (the records stay spooled for the next start) when `deadline`
+  // passes first.
+  absl::Status Flush(absl::Time deadline);
+
+  bool connected() const { return connected_.load(std::memory_order_acquire); }
+  // Records refused by Submit (queue full) or by the spool (full or failing).
+  int64_t refused_records() const { return refused_.load(std::memory_order_relaxed); }
+  // Records the control plane refused for good and that went to the spool's rejected.log.
+  int64_t set_aside_records() const { return set_aside_.load(std::memory_order_relaxed); }
+
+ private:
+  void WriterLoop();
+  void SenderLoop();
+  // Blocks until the channel is connected (true) or Stop() is called (false).
+  bool WaitForChannel();
+  // One stream; true when the control plane acknowledged at least one batch.
+  bool RunStream();
+  // Waits for pending records and lingers; empty when stopping.
+  std::vector<SpooledRecord> NextBatch();
+  bool SleepUnlessStopped(absl::Duration delay);
+  bool stopping() const;
+  void NotifyProgress();
+
+  const UsageReporterOptions options_;
+  UsageSpool* const spool_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<gateway::usage::v1::UsageReporting::Stub> stub_;
+
+  mutable std::mutex mu_;
+  std::condition_variable changed_;                     // Queue, spool or acks moved, or stopping.
+  std::vector<gateway::usage::v1::UsageRecord> queue_;  // Guarded by mu_.
+  bool appending_ = false;                              // Guarded by mu_.
+  bool stopping_ = false;                               // Guarded by mu_.
+  bool writer_stopping_ = false;                        // Guarded by mu_.
+  grpc::ClientContext* active_context_ = nullptr;       // Guarded by mu_.
+
+  std::atomic<bool> flushing_{false};
+  std::atomic<bool> connected_{false};
+  std::atomic<int64_t> refused_{0};
+  std::atomic<int64_t> set_aside_{0};
+  // Sender thread only: records up to this sequence go one per batch, to find the one the
+  // control plane refused; and whether the next stream should start without backoff.
+  uint64_t isolate_up_to_ = 0;
+  bool retry_now_ = false;
+  uint64_t next_batch_id_ = 1;
+  std::thread writer_;
+  std::thread sender_;
+};
+
+}  // namespace gw::dp
