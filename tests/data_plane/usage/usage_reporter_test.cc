@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -116,6 +117,31 @@ TEST_F(UsageReporterTest, BatchesAreAcknowledgedAndTheSpoolEmptied) {
   ASSERT_TRUE(PollUntil([&] { return spool->pending_count() == 0; }, absl::Seconds(10)));
   EXPECT_EQ(spool->disk_bytes(), 0);
   EXPECT_TRUE(reporter.connected());
+}
+
+TEST_F(UsageReporterTest, ARecordReachesTheControlPlaneWithinOneSecond) {
+  auto spool = OpenSpool(spool_dir_);
+  UsageReporterOptions options = Options();
+  options.linger = UsageReporterOptions().linger;
+  options.max_batch_records = UsageReporterOptions().max_batch_records;
+  UsageReporter reporter(options, spool.get());
+  reporter.Start();
+  const absl::Time submitted = absl::Now();
+  SubmitRecords(reporter, 1);
+  ASSERT_TRUE(PollUntil([&] { return control_plane_.StoredRecords() == 1; }, absl::Seconds(5)));
+  EXPECT_LT(absl::Now() - submitted, absl::Seconds(1));
+}
+
+TEST_F(UsageReporterTest, ConcurrentSubmittersAreAllDeliveredOnce) {
+  auto spool = OpenSpool(spool_dir_);
+  UsageReporter reporter(Options(), spool.get());
+  reporter.Start();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back([&] { SubmitRecords(reporter, 250); });
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_TRUE(reporter.Flush(absl::Now() + absl::Seconds(20)).ok());
+  EXPECT_EQ(control_plane_.StoredRecords(), 1000);
+  EXPECT_EQ(reporter.refused_records(), 0);
 }
 
 TEST_F(UsageReporterTest, FlushDeliversEverythingBeforeReturning) {
