@@ -1,5 +1,8 @@
 #include "data_plane/usage/usage_spool.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -92,6 +95,24 @@ TEST_F(UsageSpoolTest, RestartReplaysUnacknowledgedRecordsOnly) {
   ASSERT_EQ(pending.size(), 3u);
   EXPECT_GT(pending[2].sequence, pending[1].sequence);
   EXPECT_GT(pending[0].sequence, acked);
+}
+
+TEST_F(UsageSpoolTest, EveryAppendThatReturnedSurvivesAKilledProcess) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // No destructors, no close: as a worker killed right after Append returned.
+    auto spool = UsageSpool::Open({dir_});
+    if (!spool.ok() || !(*spool)->Append(Records("a", 2)).ok() ||
+        !(*spool)->Append(Records("b", 1)).ok()) {
+      ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(Ids(OpenSpool()->Pending(0, 100)), (std::vector<std::string>{"a0", "a1", "b0"}));
 }
 
 TEST_F(UsageSpoolTest, TornTailIsCutOffAndEveryCompleteRecordRecovered) {
