@@ -53,8 +53,9 @@ class UsageReporter {
   // the next start. Idempotent.
   void Stop();
 
-  // For request threads: takes a mutex briefly, never waits on disk or network. False when the
-  // queue is full or the spool refused earlier records (counted in refused_records(), logged).
+  // For request threads: takes a mutex briefly, never waits on disk or network. False (counted
+  // in refused_records(), logged) when the queue is full; records the spool refuses later (spool
+  // full or failing) are counted and logged the same way.
   bool Submit(gateway::usage::v1::UsageRecord record);
 
   // For SIGTERM: spools everything submitted so far, sends it without lingering and waits for

@@ -223,7 +223,14 @@ absl::Status UsageSpool::Append(const std::vector<UsageRecord>& records) {
   Segment& segment = segments_.back();
   if (absl::Status status = WriteAllAndSync(active_fd_, buffer, segment.path); !status.ok()) {
     // Cut a partial write off so that later appends do not follow garbage.
-    if (::ftruncate(active_fd_, static_cast<off_t>(segment.bytes)) != 0) CloseActive();
+    if (::ftruncate(active_fd_, static_cast<off_t>(segment.bytes)) != 0) {
+      CloseActive();
+      // An empty segment left behind would share its name with the next one opened.
+      if (segment.bytes == 0) {
+        ::unlink(segment.path.c_str());
+        segments_.pop_back();
+      }
+    }
     refused_records_ += static_cast<int64_t>(records.size());
     return status;
   }
