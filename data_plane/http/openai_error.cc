@@ -1,5 +1,7 @@
 #include "data_plane/http/openai_error.h"
 
+#include "common/json_text.h"
+
 namespace gw::dp {
 
 absl::string_view ErrorTypeName(ErrorType type) {
@@ -18,39 +20,6 @@ absl::string_view ErrorTypeName(ErrorType type) {
   return "api_error";
 }
 
-void AppendJsonString(absl::string_view text, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out.append("\\u00");
-          out.push_back(kHex[(c >> 4) & 0xf]);
-          out.push_back(kHex[c & 0xf]);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 void SetOpenAiError(Response& response, unsigned status, ErrorType type, absl::string_view code,
                     absl::string_view message) {
   response.status = status;
@@ -58,7 +27,7 @@ void SetOpenAiError(Response& response, unsigned status, ErrorType type, absl::s
   std::string& body = response.body;
   body.clear();
   body.append(R"({"error":{"message":)");
-  AppendJsonString(message, body);
+  AppendJsonQuoted(message, body);
   body.append(R"(,"type":")");
   const absl::string_view type_name = ErrorTypeName(type);
   body.append(type_name.data(), type_name.size());
@@ -66,7 +35,7 @@ void SetOpenAiError(Response& response, unsigned status, ErrorType type, absl::s
   if (code.empty()) {
     body.append("null");
   } else {
-    AppendJsonString(code, body);
+    AppendJsonQuoted(code, body);
   }
   body.append("}}");
 }

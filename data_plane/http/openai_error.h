@@ -25,7 +25,4 @@ absl::string_view ErrorTypeName(ErrorType type);
 void SetOpenAiError(Response& response, unsigned status, ErrorType type, absl::string_view code,
                     absl::string_view message);
 
-// Appends `text` as a JSON string literal, quotes included.
-void AppendJsonString(absl::string_view text, std::string& out);
-
 }  // namespace gw::dp

@@ -57,7 +57,4 @@ std::optional<int64_t> JsonInteger(absl::string_view value);
 // is not a valid string.
 std::optional<std::string> JsonStringValue(absl::string_view value);
 
-// Appends `text` as a JSON string literal, quotes included.
-void AppendJsonQuoted(absl::string_view text, std::string& out);
-
 }  // namespace gw::dp

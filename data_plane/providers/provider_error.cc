@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/json_text.h"
 #include "data_plane/providers/json_scan.h"
 #include "data_plane/upstream/upstream_timeouts.h"
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/json_text.h"
 
 namespace gw::dp {
 namespace {

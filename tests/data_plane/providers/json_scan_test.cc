@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "boost/json/parse.hpp"
+#include "common/json_text.h"
 #include "gtest/gtest.h"
 
 namespace gw::dp {
