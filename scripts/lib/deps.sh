@@ -14,8 +14,8 @@ GW_DEBIAN_PACKAGES=(
   libsqlite3-dev libssl-dev
   # gwctl: YAML config files and the command line.
   libyaml-cpp-dev libcli11-dev
-  # Tests.
-  libgtest-dev libgmock-dev
+  # Tests (openssl: the test CA and certificates are made at test time).
+  libgtest-dev libgmock-dev openssl
   # google/api and google/rpc protos, and grpc-gateway 1.6 for the proto compatibility test.
   golang-github-gogo-googleapis-dev golang-grpc-gateway
 )
