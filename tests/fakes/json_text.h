@@ -8,8 +8,7 @@
 
 namespace gw::testing {
 
-// Appends `text` as a JSON string literal, quotes included. Bytes >= 0x80 pass through as they
-// are (the input is UTF-8 text from a parsed JSON document).
+// gw::AppendJsonQuoted (common/json_text.h) for the fake's std::string_view callers.
 void AppendJsonString(std::string& out, std::string_view text);
 
 void AppendInt(std::string& out, int64_t value);
