@@ -1,6 +1,6 @@
 // gw-data-plane: a worker of the gateway. It follows the control plane's config snapshots over
 // ConfigDiscovery (starting from the last persisted one when the control plane is unreachable)
-// and serves applications over HTTP. Flags per CONTRACTS.md.
+// and serves applications over HTTP and gRPC (one pipeline for both). Flags per CONTRACTS.md.
 #include <pthread.h>
 #include <signal.h>
 
@@ -23,6 +23,7 @@
 #include "data_plane/config/state_dir.h"
 #include "data_plane/config/worker_token.h"
 #include "data_plane/endpoints/worker_routes.h"
+#include "data_plane/grpc/grpc_inference_server.h"
 #include "data_plane/server/http_server.h"
 #include "data_plane/server/listen_address.h"
 #include "spdlog/spdlog.h"
@@ -74,7 +75,6 @@ WorkerRoutesOptions RoutesOptionsOf(const Flags& flags) {
 }
 
 absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
-  // Accepted and checked now; the gRPC Inference listener itself comes with the Inference API.
   GW_RETURN_IF_ERROR(ParseListenAddress(flags.grpc_listen, "--grpc-listen").status());
   GW_RETURN_IF_ERROR(ParseListenAddress(flags.control_plane, "--control-plane").status());
   GW_RETURN_IF_ERROR(EnsureDirectory(flags.state_dir));
@@ -102,6 +102,17 @@ absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
       "listening http on {} ({} threads)", http.address(),
       flags.threads > 0 ? flags.threads : static_cast<int>(std::thread::hardware_concurrency()));
 
+  // gRPC calls run through the HTTP pipelines on the HTTP server's threads.
+  GrpcInferenceServerOptions grpc_options;
+  grpc_options.listen = flags.grpc_listen;
+  grpc_options.service.router = router.get();
+  grpc_options.service.snapshots = &snapshots;
+  grpc_options.service.pick_executor = [&http] { return http.NextExecutor(); };
+  grpc_options.service.max_body_bytes = flags.max_body_bytes;
+  GrpcInferenceServer grpc_server(grpc_options);
+  GW_RETURN_IF_ERROR(grpc_server.Start());
+  spdlog::info("listening grpc on {}", grpc_server.address());
+
   DiscoveryClientOptions discovery_options;
   discovery_options.control_plane = flags.control_plane;
   discovery_options.worker_token = token;
@@ -116,6 +127,8 @@ absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
   sigwait(&shutdown_signals, &signal_number);
   spdlog::info("received signal {}: draining (up to {} s)", signal_number,
                absl::ToInt64Seconds(kDrainTimeout));
+  // gRPC first: its calls run on the HTTP threads, which must outlive them.
+  grpc_server.Stop(kDrainTimeout);
   http.Stop(kDrainTimeout);
   discovery.Stop();
   spdlog::info("stopped");

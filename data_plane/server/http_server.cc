@@ -184,6 +184,11 @@ absl::Status HttpServer::Start() {
   return absl::OkStatus();
 }
 
+asio::any_io_executor HttpServer::NextExecutor() {
+  const size_t index = next_executor_.fetch_add(1, std::memory_order_relaxed) % threads_.size();
+  return threads_[index]->io.get_executor();
+}
+
 void HttpServer::Stop(absl::Duration drain) {
   if (!running_) {
     threads_.clear();

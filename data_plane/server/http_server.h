@@ -6,6 +6,7 @@
 //   server.Stop(absl::Seconds(10));        // stop accepting, drain, join
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "boost/asio/any_io_executor.hpp"
 #include "data_plane/config/snapshot_store.h"
 #include "data_plane/server/http_session.h"
 #include "data_plane/server/router.h"
@@ -41,6 +43,10 @@ class HttpServer {
   const std::string& address() const { return address_; }
   uint16_t port() const { return port_; }
 
+  // One I/O thread's executor, round robin, for requests that arrive another way (the gRPC API)
+  // and must run where upstream clients live. Valid from Start() until Stop() begins.
+  boost::asio::any_io_executor NextExecutor();
+
   // Stops accepting, lets requests in flight finish for up to `drain`, then closes every
   // connection and joins the threads. Idempotent.
   void Stop(absl::Duration drain);
@@ -55,6 +61,7 @@ class HttpServer {
   std::string address_;
   uint16_t port_ = 0;
   bool running_ = false;
+  std::atomic<size_t> next_executor_{0};
 };
 
 }  // namespace gw::dp
