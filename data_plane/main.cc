@@ -12,6 +12,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/logging.h"
 #include "common/names.h"
@@ -26,12 +27,17 @@
 #include "data_plane/grpc/grpc_inference_server.h"
 #include "data_plane/server/http_server.h"
 #include "data_plane/server/listen_address.h"
+#include "data_plane/stages/usage/usage_reporter_sink.h"
+#include "data_plane/usage/usage_reporter.h"
+#include "data_plane/usage/usage_spool.h"
 #include "spdlog/spdlog.h"
 
 namespace gw::dp {
 namespace {
 
 constexpr absl::Duration kDrainTimeout = absl::Seconds(10);
+// After the drain: how long SIGTERM waits for the control plane to acknowledge the spool.
+constexpr absl::Duration kUsageFlushTimeout = absl::Seconds(5);
 
 struct Flags {
   std::string control_plane = "127.0.0.1:7070";
@@ -91,7 +97,22 @@ absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
   SnapshotApplier applier(&snapshots, flags.state_dir);
   applier.RestorePersisted();
 
-  const std::unique_ptr<Router> router = BuildWorkerRouter(RoutesOptionsOf(flags));
+  // Usage records stay in the spool until the control plane acknowledged them, across restarts.
+  GW_ASSIGN_OR_RETURN(const std::unique_ptr<UsageSpool> usage_spool,
+                      UsageSpool::Open({.directory = flags.state_dir + "/usage-spool"}));
+  UsageReporterOptions reporter_options;
+  reporter_options.control_plane = flags.control_plane;
+  reporter_options.worker_token = token;
+  reporter_options.worker_id = worker_id;
+  UsageReporter usage_reporter(reporter_options, usage_spool.get());
+  usage_reporter.Start();
+
+  WorkerRoutesOptions routes_options = RoutesOptionsOf(flags);
+  routes_options.usage_sink = std::make_shared<UsageReporterSink>(&usage_reporter);
+  routes_options.worker_id = worker_id;
+  routes_options.budget_state = &budget_state;
+  routes_options.worker_token = token;
+  const std::unique_ptr<Router> router = BuildWorkerRouter(routes_options);
   HttpServerOptions http_options;
   http_options.listen = flags.http_listen;
   http_options.threads = flags.threads;
@@ -130,6 +151,13 @@ absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
   // gRPC first: its calls run on the HTTP threads, which must outlive them.
   grpc_server.Stop(kDrainTimeout);
   http.Stop(kDrainTimeout);
+  // Every drained request has submitted its record by now.
+  if (absl::Status flushed = usage_reporter.Flush(absl::Now() + kUsageFlushTimeout);
+      !flushed.ok()) {
+    spdlog::warn("usage records not yet acknowledged stay in the spool for the next start: {}",
+                 flushed.ToString());
+  }
+  usage_reporter.Stop();
   discovery.Stop();
   spdlog::info("stopped");
   return absl::OkStatus();

@@ -79,6 +79,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Compile(cfg::Snapshot 
   for (const cfg::Model& model : p.config().models()) {
     snapshot->models_by_name_.emplace(model.name(), &model);
   }
+  for (const cfg::ModelPrice& price : p.config().prices()) {
+    snapshot->prices_by_model_.insert_or_assign(price.model(), &price);
+  }
   ModelListInterner interner(snapshot->models_by_name_, p.created_at().seconds());
 
   struct TeamEntry {
@@ -131,6 +134,11 @@ const KeyInfo* Snapshot::FindKeyByDigest(absl::string_view sha256) const {
 const cfg::Model* Snapshot::FindModel(absl::string_view name) const {
   auto it = models_by_name_.find(name);
   return it == models_by_name_.end() ? nullptr : it->second;
+}
+
+const cfg::ModelPrice* Snapshot::FindPrice(absl::string_view model) const {
+  auto it = prices_by_model_.find(model);
+  return it == prices_by_model_.end() ? nullptr : it->second;
 }
 
 }  // namespace gw::dp

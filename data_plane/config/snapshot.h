@@ -54,12 +54,16 @@ class Snapshot {
 
   const gateway::config::v1::Model* FindModel(absl::string_view name) const;
 
+  // The prices of a public model; nullptr when none are set (its requests then cost nothing).
+  const gateway::config::v1::ModelPrice* FindPrice(absl::string_view model) const;
+
  private:
   explicit Snapshot(gateway::config::v1::Snapshot proto) : proto_(std::move(proto)) {}
 
   gateway::config::v1::Snapshot proto_;
   absl::flat_hash_map<std::string, KeyInfo> keys_by_digest_;
   absl::flat_hash_map<std::string, const gateway::config::v1::Model*> models_by_name_;
+  absl::flat_hash_map<std::string, const gateway::config::v1::ModelPrice*> prices_by_model_;
 };
 
 }  // namespace gw::dp

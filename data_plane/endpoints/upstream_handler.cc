@@ -271,6 +271,7 @@ asio::awaitable<void> UpstreamHandler::Streamed(RequestContext& ctx, const Provi
     if (finished.index() == 1) outcome.client_gone = true;
   }
   ctx.usage.tokens = state.usage;
+  ctx.usage.streamed_content_deltas = state.content_deltas;
   if (outcome.client_gone) {
     call.Cancel();
     ctx.usage.status = 499;

@@ -3,6 +3,7 @@
 #include <utility>
 #include <vector>
 
+#include "data_plane/endpoints/budget_debug_handler.h"
 #include "data_plane/endpoints/health_handlers.h"
 #include "data_plane/endpoints/models_handler.h"
 #include "data_plane/endpoints/provider_cache.h"
@@ -13,6 +14,7 @@
 #include "data_plane/stages/parse/request_parse_stage.h"
 #include "data_plane/stages/permission/model_permission_stage.h"
 #include "data_plane/stages/request_limits/max_tokens_stage.h"
+#include "data_plane/stages/usage/usage_stage.h"
 
 namespace gw::dp {
 
@@ -34,24 +36,43 @@ std::unique_ptr<Router> BuildWorkerRouter(const WorkerRoutesOptions& options) {
   const auto max_tokens = std::make_shared<MaxTokensStage>();
   const auto providers = std::make_shared<ProviderCache>(options.upstream_timeouts);
 
+  // Metering comes first in every serving chain, so its response hook runs last and sees every
+  // outcome, refusals included; it meters /v1/* only (unknown paths under /v1/ too).
+  Stages metered;
+  if (options.usage_sink != nullptr) {
+    metered.push_back(std::make_shared<UsageStage>(
+        UsageStageOptions{.sink = options.usage_sink, .worker_id = options.worker_id}));
+    router->SetUnroutedStages(metered);
+  }
+  const auto chain = [&metered](Stages stages) {
+    stages.insert(stages.begin(), metered.begin(), metered.end());
+    return stages;
+  };
+
   router->Add(verb::get, "/healthz",
               std::make_shared<Pipeline>(Stages{}, std::make_shared<HealthzHandler>()));
   router->Add(verb::get, "/readyz",
               std::make_shared<Pipeline>(Stages{}, std::make_shared<ReadyzHandler>()));
   router->Add(verb::get, "/v1/models",
-              std::make_shared<Pipeline>(Stages{key_auth, body_limit},
+              std::make_shared<Pipeline>(chain({key_auth, body_limit}),
                                          std::make_shared<ListModelsHandler>()));
   router->Add(
       verb::post, "/v1/chat/completions",
       std::make_shared<Pipeline>(
-          Stages{key_auth, body_limit, chat_parse, model_lookup, model_permission, max_tokens},
+          chain({key_auth, body_limit, chat_parse, model_lookup, model_permission, max_tokens}),
           std::make_shared<UpstreamHandler>(ApiKind::kChatCompletions, providers,
                                             options.upstream_client)));
   router->Add(verb::post, "/v1/embeddings",
               std::make_shared<Pipeline>(
-                  Stages{key_auth, body_limit, embeddings_parse, model_lookup, model_permission},
+                  chain({key_auth, body_limit, embeddings_parse, model_lookup, model_permission}),
                   std::make_shared<UpstreamHandler>(ApiKind::kEmbeddings, providers,
                                                     options.upstream_client)));
+  if (options.budget_state != nullptr && !options.worker_token.empty()) {
+    router->Add(
+        verb::get, "/debug/budget",
+        std::make_shared<Pipeline>(Stages{}, std::make_shared<BudgetDebugHandler>(
+                                                 options.budget_state, options.worker_token)));
+  }
   return router;
 }
 

@@ -5,8 +5,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
+#include "data_plane/config/budget_state_slot.h"
 #include "data_plane/server/router.h"
+#include "data_plane/stages/usage/usage_sink.h"
 #include "data_plane/upstream/upstream_client.h"
 #include "data_plane/upstream/upstream_timeouts.h"
 
@@ -17,6 +20,12 @@ struct WorkerRoutesOptions {
   // Timeouts of every provider call (the --upstream-*-timeout-ms flags).
   UpstreamTimeouts upstream_timeouts = {};
   UpstreamClientOptions upstream_client = {};
+  // Every /v1/* request's usage record goes here (null: nothing is metered).
+  std::shared_ptr<UsageSink> usage_sink;
+  std::string worker_id;  // In every usage record and its record id.
+  // GET /debug/budget shows this slot to holders of the worker token (null: no such endpoint).
+  const BudgetStateSlot* budget_state = nullptr;
+  std::string worker_token;
 };
 
 std::unique_ptr<Router> BuildWorkerRouter(const WorkerRoutesOptions& options);

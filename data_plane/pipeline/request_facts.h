@@ -45,6 +45,9 @@ struct UsageFacts {
   std::string provider;
   std::string upstream_model;
   TokenUsage tokens;  // reported == false when the provider sent no usage.
+  // For a stream without the provider's usage: the content deltas it forwarded (about one token
+  // each), which the usage stage reports as estimated output tokens.
+  int64_t streamed_content_deltas = 0;
   unsigned status = 0;
   bool streamed = false;
   bool failed = false;  // The call failed (also a stream that broke after its first byte).

@@ -60,6 +60,9 @@ struct StreamState {
   TokenUsage usage;        // The latest usage the stream reported.
   bool saw_done = false;   // The provider ended the stream properly.
   bool saw_error = false;  // The provider sent an error event.
+  // Events carrying a non-empty piece of the answer. OpenAI streams about one token per content
+  // delta, so this is the output estimate when a stream ends without the provider's usage.
+  int64_t content_deltas = 0;
 };
 
 class Provider {

@@ -1,5 +1,7 @@
 #include "data_plane/server/router.h"
 
+#include <utility>
+
 #include "data_plane/endpoints/error_handlers.h"
 
 namespace gw::dp {
@@ -9,6 +11,12 @@ Router::Router()
                                             std::make_shared<NotFoundHandler>())),
       method_not_allowed_(std::make_shared<Pipeline>(std::vector<std::shared_ptr<const Stage>>{},
                                                      std::make_shared<MethodNotAllowedHandler>())) {
+}
+
+void Router::SetUnroutedStages(std::vector<std::shared_ptr<const Stage>> stages) {
+  not_found_ = std::make_shared<Pipeline>(stages, std::make_shared<NotFoundHandler>());
+  method_not_allowed_ =
+      std::make_shared<Pipeline>(std::move(stages), std::make_shared<MethodNotAllowedHandler>());
 }
 
 void Router::Add(boost::beast::http::verb method, std::string path,

@@ -26,6 +26,10 @@ class Router {
   void Add(boost::beast::http::verb method, std::string path,
            std::shared_ptr<const Pipeline> pipeline);
 
+  // Stages (e.g. metering) that also run for requests no route serves (404, 405), before their
+  // local reply. Call before serving starts.
+  void SetUnroutedStages(std::vector<std::shared_ptr<const Stage>> stages);
+
   // `target` is the request target as received (a query string is ignored).
   const Pipeline& Find(boost::beast::http::verb method, absl::string_view target) const;
 

@@ -20,6 +20,18 @@ bool IsEmptyArray(absl::string_view value) {
   return absl::StripAsciiWhitespace(value.substr(1, value.size() - 2)).empty();
 }
 
+// Whether a chunk carries a non-empty "content" string (a delta of the answer). A substring test
+// rather than a parse: it runs on every streamed event. An escaped quote inside some text reads
+// `\"content\"`, which never matches the unescaped key searched for.
+bool HasContentDelta(absl::string_view data) {
+  constexpr absl::string_view kKey = "\"content\"";
+  const size_t key = data.find(kKey);
+  if (key == absl::string_view::npos) return false;
+  size_t at = key + kKey.size();
+  while (at < data.size() && (data[at] == ' ' || data[at] == ':')) ++at;
+  return at + 1 < data.size() && data[at] == '"' && data[at + 1] != '"';
+}
+
 }  // namespace
 
 TokenUsage ParseOpenAiUsageObject(absl::string_view usage_object) {
@@ -54,6 +66,7 @@ StreamAction ClassifyOpenAiStreamEvent(absl::string_view data, StreamState& stat
     state.saw_done = true;
     return StreamAction::kForward;
   }
+  if (HasContentDelta(data)) ++state.content_deltas;
   // Most chunks carry "usage":null or nothing at all; only look closer when a usage object
   // might be there.
   if (!absl::StrContains(data, "\"usage\"") && !absl::StrContains(data, "\"error\"")) {

@@ -1,0 +1,48 @@
+// Meters every /v1/* request: once the response is settled, builds its one UsageRecord (who,
+// which model and provider, tokens, timings, the status the client got, cost from the pinned
+// snapshot's prices) and hands it to a UsageSink. It must be the FIRST stage of every chain, so
+// that its OnResponse runs last and sees what every other stage and the handler decided,
+// refusals included. Health probes (/healthz, /readyz) and paths outside /v1/ are not metered.
+//   auto usage = std::make_shared<UsageStage>(UsageStageOptions{.sink = sink, .worker_id = id});
+//   Pipeline chat({usage, key_auth, body_limit, ...}, upstream_handler);
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "data_plane/pipeline/stage.h"
+#include "data_plane/stages/usage/usage_sink.h"
+#include "data_plane/usage/record_id.h"
+#include "gateway/usage/v1/usage.pb.h"
+
+namespace gw::dp {
+
+struct UsageStageOptions {
+  std::shared_ptr<UsageSink> sink;  // Required.
+  std::string worker_id;
+};
+
+class UsageStage final : public Stage {
+ public:
+  explicit UsageStage(UsageStageOptions options);
+
+  absl::string_view name() const override { return "usage"; }
+  // Nothing to do yet: everything the record needs is in the context when the response is done.
+  StageVerdict OnRequest(RequestContext& /*ctx*/) const override { return StageVerdict::kContinue; }
+  void OnResponse(RequestContext& ctx) const override;
+
+  // The record OnResponse submits for `ctx`, finished at `now` (tests check it field by field).
+  gateway::usage::v1::UsageRecord BuildRecord(const RequestContext& ctx, absl::Time now) const;
+
+  // Whether a request to `target` gets a record: every path under /v1/, whatever the answer.
+  static bool IsMetered(absl::string_view target);
+
+ private:
+  const std::shared_ptr<UsageSink> sink_;
+  const std::string worker_id_;
+  mutable RecordIdGenerator record_ids_;  // Thread-safe.
+};
+
+}  // namespace gw::dp
