@@ -14,21 +14,28 @@ GW_DEBIAN_PACKAGES=(
   libsqlite3-dev libssl-dev
   # gwctl: YAML config files and the command line.
   libyaml-cpp-dev libcli11-dev
-  # Tests (openssl: the test CA and certificates are made at test time).
-  libgtest-dev libgmock-dev openssl
+  # Tests (openssl: the test CA and certificates are made at test time; nodejs and npm: the
+  # official openai npm package is run against a worker).
+  libgtest-dev libgmock-dev openssl nodejs npm
   # google/api and google/rpc protos, and grpc-gateway 1.6 for the proto compatibility test.
   golang-github-gogo-googleapis-dev golang-grpc-gateway
 )
 
-# Prints the packages of GW_DEBIAN_PACKAGES that are not installed, one per line.
+# Prints the packages of GW_DEBIAN_PACKAGES that are not installed, one per line. A package
+# that an installed one provides counts as installed: a Node.js build that bundles npm
+# provides "npm" and conflicts with Debian's, so installing that one would fail.
 gw_missing_packages() {
-  local installed
+  local installed provided
   # dpkg-query skips unknown packages (on stderr); keep only fully installed ones ("ii").
   installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${GW_DEBIAN_PACKAGES[@]}" \
                 2>/dev/null | awk '$2 == "ii" { print $1 }')
+  # Provides lists read "a, b (= 1.0), c".
+  provided=$(dpkg-query -W -f='${db:Status-Abbrev}|${Provides}\n' 2>/dev/null \
+               | awk -F'|' '$1 ~ /^ii/ && $2 != "" { print $2 }' | tr ',' '\n' \
+               | sed -E 's/\(.*\)//; s/^ +//; s/ +$//')
   local pkg
   for pkg in "${GW_DEBIAN_PACKAGES[@]}"; do
-    grep -qxF -- "$pkg" <<<"$installed" || echo "$pkg"
+    grep -qxF -- "$pkg" <<<"$installed" || grep -qxF -- "$pkg" <<<"$provided" || echo "$pkg"
   done
 }
 
