@@ -1,0 +1,159 @@
+# Turns the benchmark's raw results (round, scenario, target, metric, value; tab-separated) into
+# one table of medians over the rounds, ratios first, then the issue's targets as met or missed.
+#   awk -F'\t' -f bench/lib/table.awk results.tsv
+# "added" metrics are computed per round (target minus direct in the same round, so that the
+# interleaved rounds cancel slow drifts of the machine) and then their median is taken.
+
+function median(key,    n, i, j, tmp, list) {
+  n = count[key]
+  if (n == 0) return ""
+  for (i = 1; i <= n; i++) list[i] = values[key, i]
+  for (i = 2; i <= n; i++) {
+    tmp = list[i]
+    for (j = i - 1; j >= 1 && list[j] > tmp; j--) list[j + 1] = list[j]
+    list[j + 1] = tmp
+  }
+  if (n % 2 == 1) return list[(n + 1) / 2]
+  return (list[n / 2] + list[n / 2 + 1]) / 2
+}
+
+function add(scenario, target, metric, value,    key) {
+  key = scenario SUBSEP target SUBSEP metric
+  values[key, ++count[key]] = value
+}
+
+function get(scenario, target, metric) {
+  return median(scenario SUBSEP target SUBSEP metric)
+}
+
+function fmt(value, metric) {
+  if (value == "") return "-"
+  if (metric ~ /rps|rate/) return sprintf("%.0f", value)
+  if (metric ~ /_us$/) return sprintf("%.0f", value)
+  if (metric ~ /_mb$|pct/) return sprintf("%.1f", value)
+  return sprintf("%g", value)
+}
+
+function ratio(a, b) {
+  if (a == "" || b == "" || b + 0 == 0) return "-"
+  return sprintf("%.2f", a / b)
+}
+
+function row(scenario, metric, label,    d, n, g, p) {
+  d = get(scenario, "direct", metric)
+  n = get(scenario, "nginx", metric)
+  g = get(scenario, "gateway", metric)
+  p = get(scenario, "peer", metric)
+  if (d == "" && n == "" && g == "" && p == "") return
+  printf "%-11s %-24s %9s %9s %10s %10s %10s %10s\n", scenario, label, ratio(g, n), ratio(g, p),
+         fmt(d, metric), fmt(n, metric), fmt(g, metric), fmt(p, metric)
+}
+
+function verdict(ok, text, detail) {
+  printf "  %-5s %s (%s)\n", ok ? "met" : "MISS", text, detail
+}
+
+BEGIN { FS = "\t" }
+
+{
+  round = $1; scenario = $2; target = $3; metric = $4; value = $5
+  add(scenario, target, metric, value)
+  raw[round, scenario, target, metric] = value
+  seen_round[round] = 1
+  seen[scenario, target, metric] = 1
+  if (target != "direct") others[target] = 1
+  metrics[scenario, metric] = 1
+}
+
+END {
+  # Added latency per round: the target's figure minus direct's in the same round.
+  split("p50_us p99_us p999_us ttfb_p50_us ttfb_p99_us gap_p50_us gap_p99_us", latency_metrics, " ")
+  split("plain_c64 plain_c1 rate_5k stream_c1 stream_c64", latency_scenarios, " ")
+  for (r in seen_round) {
+    for (si in latency_scenarios) {
+      s = latency_scenarios[si]
+      for (mi in latency_metrics) {
+        m = latency_metrics[mi]
+        if (!((r, s, "direct", m) in raw)) continue
+        for (t in others) {
+          if ((r, s, t, m) in raw) add(s, t, "added_" m, raw[r, s, t, m] - raw[r, s, "direct", m])
+        }
+      }
+    }
+  }
+
+  printf "Medians over the rounds. Ratios: gateway/nginx and gateway/peer. Latencies in microseconds.\n"
+  printf "%-11s %-24s %9s %9s %10s %10s %10s %10s\n", "scenario", "metric", "gw/nginx", "gw/peer",
+         "direct", "nginx", "gateway", "peer"
+  row("plain_c64", "rps", "requests/s")
+  row("plain_c64", "added_p50_us", "added p50")
+  row("plain_c64", "added_p99_us", "added p99")
+  row("plain_c64", "p50_us", "p50")
+  row("plain_c64", "p99_us", "p99")
+  row("plain_c1", "rps", "requests/s")
+  row("plain_c1", "added_p50_us", "added p50")
+  row("plain_c1", "added_p99_us", "added p99")
+  row("plain_c1", "p50_us", "p50")
+  row("plain_c1", "p99_us", "p99")
+  row("rate_5k", "rps", "requests/s (5,000 due)")
+  row("rate_5k", "p50_us", "p50 end-to-end")
+  row("rate_5k", "p99_us", "p99 end-to-end")
+  row("rate_5k", "p999_us", "p99.9 end-to-end")
+  row("rate_5k", "added_p99_us", "added p99")
+  row("rate_5k", "unfinished", "unanswered")
+  row("sweep", "max_rate_p99_1ms", "max rate, p99 <= 1 ms")
+  row("sweep", "max_rate_p99_5ms", "max rate, p99 <= 5 ms")
+  row("sweep", "max_rate_p99_10ms", "max rate, p99 <= 10 ms")
+  row("stream_c1", "rps", "streams/s")
+  row("stream_c1", "added_ttfb_p50_us", "first event added p50")
+  row("stream_c1", "added_ttfb_p99_us", "first event added p99")
+  row("stream_c1", "ttfb_p99_us", "first event p99")
+  row("stream_c1", "added_gap_p50_us", "chunk gap added p50")
+  row("stream_c1", "added_gap_p99_us", "chunk gap added p99")
+  row("stream_c1", "gap_p99_us", "chunk gap p99")
+  row("stream_c64", "rps", "streams/s")
+  row("stream_c64", "added_ttfb_p99_us", "first event added p99")
+  row("stream_c64", "gap_p99_us", "chunk gap p99")
+  row("stream_c64", "failed", "failed streams")
+  row("slow_1000", "rss_peak_mb", "peak RSS MB")
+  row("slow_1000", "rss_idle_mb", "RSS before MB")
+  row("slow_1000", "cpu_pct", "CPU % of one core")
+  row("slow_1000", "completed", "streams completed")
+  row("slow_1000", "stalled", "stalled streams")
+  row("slow_1000", "failed", "failed streams")
+  row("slow_1000", "batched_reads", "batched chunks")
+  row("slow_1000", "gap_p99_us", "chunk gap p99")
+  row("slow_1000", "gap_max_us", "chunk gap max")
+  # Rows of other harnesses (the control-plane benchmark), target "gateway".
+  for (key in metrics) {
+    split(key, part, SUBSEP)
+    if (part[1] ~ /^control_plane/) row(part[1], part[2], part[2])
+  }
+
+  printf "\nTargets (issue 6):\n"
+  g = get("plain_c64", "gateway", "rps"); n = get("plain_c64", "nginx", "rps")
+  p = get("plain_c64", "peer", "rps")
+  if (g != "" && n != "") verdict(g >= 0.8 * n, "throughput >= 0.8x nginx at 64 connections", ratio(g, n) "x")
+  if (g != "" && p != "") verdict(g >= 10 * p, "throughput >= 10x the peer at 64 connections", ratio(g, p) "x")
+  split("plain_c1 plain_c64", added_scenarios, " ")
+  for (si = 1; si <= 2; si++) {
+    s = added_scenarios[si]
+    for (q = 50; q <= 99; q += 49) {
+      g = get(s, "gateway", "added_p" q "_us"); n = get(s, "nginx", "added_p" q "_us")
+      if (g == "" || n == "") continue
+      # An added latency at or under zero cannot be more than 1.5x anything.
+      verdict(g <= 1.5 * n || g <= 0, "added p" q " <= 1.5x nginx's (" s ")",
+              fmt(g, "_us") " vs " fmt(n, "_us") " us")
+    }
+  }
+  g = get("plain_c1", "gateway", "added_p99_us"); p = get("plain_c1", "peer", "added_p99_us")
+  if (g != "" && p != "") verdict(g <= p / 5, "added p99 at 1 connection <= 1/5 of the peer's", fmt(g, "_us") " vs " fmt(p, "_us") " us")
+  g = get("rate_5k", "gateway", "p99_us")
+  if (g != "") verdict(g <= 1000 && get("rate_5k", "gateway", "unfinished") + 0 == 0, "p99 end-to-end <= 1 ms at 5,000 requests/s", fmt(g, "_us") " us")
+  g = get("stream_c1", "gateway", "added_ttfb_p99_us")
+  if (g != "") verdict(g <= 1000, "first-event latency added <= 1 ms at p99", fmt(g, "_us") " us")
+  g = get("slow_1000", "gateway", "batched_reads"); s = get("slow_1000", "gateway", "stalled")
+  if (g != "") verdict(g + 0 == 0 && s + 0 == 0, "chunks never batched or delayed (1,000 slow streams)", g " batched, " s " stalled")
+  g = get("slow_1000", "gateway", "rss_peak_mb")
+  if (g != "") verdict(g <= 100, "1,000 slow streams in <= 100 MB RSS", fmt(g, "_mb") " MB")
+}
