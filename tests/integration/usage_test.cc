@@ -6,6 +6,7 @@
 // SIGTERM that flushes every record before the worker exits.
 #include <csignal>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -94,7 +95,7 @@ class UsageTest : public ::testing::Test {
     MustRun(gwctl, {"model", "create", "forbidden", "--provider", "fake"});
     MustRun(gwctl, {"pricing", "set", "priced", "--input", "2.50", "--output", "10.00",
                     "--cached-input", "1.25"});
-    for (const char* team : {"exact", "abandon", "budget", "flush"}) {
+    for (const char* team : {"exact", "abandon", "budget", "flush", "spooled"}) {
       MustRun(gwctl, {"team", "create", team, "--allowed-models", "priced", "--max-tokens",
                       absl::StrCat(kTeamMaxTokens)});
     }
@@ -401,6 +402,58 @@ TEST_F(UsageTest, SigtermFlushesEveryRecordBeforeExit) {
   const json::value row = Spend("flush");
   EXPECT_EQ(Field(row, "requests"), kRequests) << json::serialize(row);
   EXPECT_EQ(Field(row, "cost_pico_usd"), kRequests * Cost(10, 0, 10));
+}
+
+TEST_F(UsageTest, RecordsSpooledWhileTheControlPlaneIsDownArriveAfterBothRestart) {
+  const std::string key = CreateKey("spooled");
+  ASSERT_FALSE(key.empty());
+  const std::string state_dir = stack->dir.path() + "/spooled-worker";
+  auto worker = StartWorker(state_dir);
+  ASSERT_TRUE(worker.ok()) << worker.status();
+  auto address = worker->WaitForListen("http", absl::Seconds(20));
+  ASSERT_TRUE(address.ok()) << address.status();
+  ASSERT_TRUE(WaitUntilCurrent(*address)) << worker->LogTail();
+
+  const std::string cp_address = stack->cp.address();
+  ASSERT_TRUE(stack->cp.Stop().ok()) << stack->cp.Log();
+  // Served from the snapshot the worker holds; the records can only go to the spool.
+  constexpr int kRequests = 12;
+  for (int i = 0; i < kRequests; ++i) {
+    auto response = HttpRequest(*address, "POST", "/v1/chat/completions", Headers(key),
+                                ChatBody("priced", 8, 4, 6, i % 3 == 0));
+    ASSERT_TRUE(response.ok()) << response.status();
+    ASSERT_EQ(response->status, 200) << response->body;
+  }
+  ASSERT_TRUE(worker->Signal(SIGTERM).ok());
+  absl::StatusOr<int> exit_code = worker->Wait(absl::Seconds(30));
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+  EXPECT_EQ(*exit_code, 0) << worker->LogTail();
+  bool spooled = false;
+  for (const auto& entry : std::filesystem::directory_iterator(state_dir + "/usage-spool")) {
+    if (entry.path().filename().string().starts_with("segment-") && entry.file_size() > 0) {
+      spooled = true;
+    }
+  }
+  EXPECT_TRUE(spooled) << "no spool segment left behind";
+
+  ASSERT_TRUE(stack->cp.Start(cp_address).ok()) << stack->cp.Log();
+  EXPECT_TRUE(Field(Spend("spooled"), "requests") == 0);
+  auto restarted = StartWorker(state_dir);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  json::value row;
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        row = Spend("spooled");
+        return Field(row, "requests") >= kRequests;
+      },
+      absl::Seconds(20)))
+      << restarted->LogTail();
+  EXPECT_EQ(Field(row, "requests"), kRequests);
+  EXPECT_EQ(Field(row, "cost_pico_usd"), kRequests * Cost(8, 4, 6));
+  ASSERT_TRUE(restarted->Signal(SIGTERM).ok());
+  EXPECT_TRUE(restarted->Wait(absl::Seconds(30)).ok());
+  // The suite's own worker is back on the restarted control plane before the next test.
+  EXPECT_TRUE(WaitUntilCurrent(stack->worker_address));
 }
 
 }  // namespace
