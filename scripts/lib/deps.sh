@@ -7,6 +7,8 @@
 GW_DEBIAN_PACKAGES=(
   # Toolchain and build.
   g++ cmake ninja-build ccache ca-certificates
+  # scripts/run: the worker's readiness check and the curl line it prints.
+  curl
   # RPC and serialisation: gRPC 1.51, protobuf 3.21 and its compiler plugins.
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   # Libraries: abseil, logging, Boost (Asio/Beast, JSON, URL), SQLite, OpenSSL.
