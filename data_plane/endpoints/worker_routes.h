@@ -21,11 +21,11 @@ struct WorkerRoutesOptions {
   UpstreamTimeouts upstream_timeouts = {};
   UpstreamClientOptions upstream_client = {};
   // Every /v1/* request's usage record goes here (null: nothing is metered).
-  std::shared_ptr<UsageSink> usage_sink;
-  std::string worker_id;  // In every usage record and its record id.
+  std::shared_ptr<UsageSink> usage_sink = nullptr;
+  std::string worker_id = {};  // In every usage record and its record id.
   // GET /debug/budget shows this slot to holders of the worker token (null: no such endpoint).
   const BudgetStateSlot* budget_state = nullptr;
-  std::string worker_token;
+  std::string worker_token = {};
 };
 
 std::unique_ptr<Router> BuildWorkerRouter(const WorkerRoutesOptions& options);

@@ -20,8 +20,8 @@
 namespace gw::dp {
 
 struct UsageStageOptions {
-  std::shared_ptr<UsageSink> sink;  // Required.
-  std::string worker_id;
+  std::shared_ptr<UsageSink> sink = nullptr;  // Required.
+  std::string worker_id = {};
 };
 
 class UsageStage final : public Stage {
