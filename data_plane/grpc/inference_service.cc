@@ -74,11 +74,27 @@ void AddResponseHeadersAsTrailers(const Response& response, grpc::CallbackServer
 // Turns a finished pipeline's response into the reply message or an error status.
 using FillReply = std::function<grpc::Status(const RequestContext& ctx)>;
 
+// A request the translation refused (a NaN temperature, base64 embeddings) still goes through the
+// pipeline, with an empty body, so that the checks before the body's (the key) answer first, as
+// over HTTP; the parse stage's 400 then carries the translation's message.
+std::string BodyOrEmpty(const absl::StatusOr<std::string>& body) {
+  return body.ok() ? *body : std::string();
+}
+
+grpc::Status WithTranslationRefusal(const absl::StatusOr<std::string>& body, unsigned http_status,
+                                    grpc::Status status) {
+  if (body.ok() || http_status != 400) return status;
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(body.status().message()));
+}
+
 template <typename Reply>
-FillReply FillFrom(Reply* reply, absl::StatusOr<Reply> (*parse)(absl::string_view)) {
-  return [reply, parse](const RequestContext& ctx) {
+FillReply FillFrom(Reply* reply, absl::StatusOr<Reply> (*parse)(absl::string_view),
+                   absl::StatusOr<std::string> body) {
+  return [reply, parse, body = std::move(body)](const RequestContext& ctx) {
     if (ctx.response.status >= 300) {
-      return GrpcStatusFromHttpError(ctx.response.status, ctx.response.body);
+      return WithTranslationRefusal(
+          body, ctx.response.status,
+          GrpcStatusFromHttpError(ctx.response.status, ctx.response.body));
     }
     absl::StatusOr<Reply> parsed = parse(ctx.response.body);
     if (!parsed.ok()) {
@@ -109,14 +125,10 @@ class UnaryCallReactor final : public grpc::ServerUnaryReactor {
     }
   };
 
-  UnaryCallReactor(grpc::CallbackServerContext* context)
+  explicit UnaryCallReactor(grpc::CallbackServerContext* context)
       : completion_(std::make_shared<Completion>()) {
     completion_->reactor = this;
     completion_->context = context;
-  }
-
-  void Fail(grpc::Status status) {
-    completion_->FinishWith([&] { return status; });
   }
 
   void Run(const InferenceServiceOptions& options, PipelineRequest request, FillReply fill) {
@@ -149,14 +161,8 @@ grpc::ServerUnaryReactor* StartUnary(const InferenceServiceOptions& options,
                                      Reply* reply,
                                      absl::StatusOr<Reply> (*parse)(absl::string_view)) {
   auto* reactor = new UnaryCallReactor(context);
-  if (!body.ok()) {
-    RequestIdForCall(*context);
-    reactor->Fail(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(body.status().message())));
-    return reactor;
-  }
-  reactor->Run(options, RequestFor(*context, method, std::move(path), *std::move(body)),
-               FillFrom(reply, parse));
+  PipelineRequest request = RequestFor(*context, method, std::move(path), BodyOrEmpty(body));
+  reactor->Run(options, std::move(request), FillFrom(reply, parse, std::move(body)));
   return reactor;
 }
 
@@ -168,29 +174,27 @@ class StreamCallReactor final : public grpc::ServerWriteReactor<inference::ChatC
   StreamCallReactor(const InferenceServiceOptions& options, grpc::CallbackServerContext* context,
                     absl::StatusOr<std::string> body)
       : context_(context) {
-    if (!body.ok()) {
-      RequestIdForCall(*context);
-      Finish(
-          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(body.status().message())));
-      return;
-    }
     const asio::any_io_executor executor = options.pick_executor();
     bridge_ = std::make_shared<ChunkStreamBridge>(executor, *this);
     auto call = std::make_shared<PipelineCall>(
         *options.router, *options.snapshots, options.max_body_bytes,
-        RequestFor(*context, verb::post, "/v1/chat/completions", *std::move(body)));
-    call->Start(executor, bridge_.get(), [this, bridge = bridge_](const RequestContext& ctx) {
-      // The reactor lives until Finish: OnDone comes after it.
-      if (!bridge->started()) AddResponseHeadersAsTrailers(ctx.response, *context_);
-      Finish(bridge->FinalStatus(ctx.response));
-    });
+        RequestFor(*context, verb::post, "/v1/chat/completions", BodyOrEmpty(body)));
+    call->Start(executor, bridge_.get(),
+                [this, bridge = bridge_, body = std::move(body)](const RequestContext& ctx) {
+                  // The reactor lives until Finish: OnDone comes after it.
+                  if (bridge->started()) {
+                    Finish(bridge->FinalStatus(ctx.response));
+                    return;
+                  }
+                  AddResponseHeadersAsTrailers(ctx.response, *context_);
+                  Finish(WithTranslationRefusal(body, ctx.response.status,
+                                                bridge->FinalStatus(ctx.response)));
+                });
   }
 
   void StartChunkWrite(const inference::ChatCompletionChunk* chunk) override { StartWrite(chunk); }
   void OnWriteDone(bool ok) override { bridge_->OnWriteDone(ok); }
-  void OnCancel() override {
-    if (bridge_ != nullptr) bridge_->OnClientGone();
-  }
+  void OnCancel() override { bridge_->OnClientGone(); }
   void OnDone() override { delete this; }
 
  private:

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <set>
@@ -354,6 +355,40 @@ TEST_F(GrpcInferenceTest, ModelTheTeamMayNotUseIsPermissionDenied) {
   inference::ChatCompletionChunk chunk;
   EXPECT_FALSE(reader->Read(&chunk));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(FakeRequests().empty());
+}
+
+TEST_F(GrpcInferenceTest, ValuesJsonCannotCarryAreInvalidArgumentAfterTheKeyCheck) {
+  inference::ChatCompletionRequest request = ChatRequest("chat");
+  request.mutable_temperature()->set_value(std::numeric_limits<double>::quiet_NaN());
+  auto anonymous = Context("");
+  inference::ChatCompletion completion;
+  EXPECT_EQ(stub_->CreateChatCompletion(anonymous.get(), request, &completion).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  auto context = Context();
+  const grpc::Status status = stub_->CreateChatCompletion(context.get(), request, &completion);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("temperature"));
+
+  auto stream_context = Context();
+  auto reader = stub_->StreamChatCompletion(stream_context.get(), request);
+  inference::ChatCompletionChunk chunk;
+  EXPECT_FALSE(reader->Read(&chunk));
+  const grpc::Status stream_status = reader->Finish();
+  EXPECT_EQ(stream_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(stream_status.error_message(), HasSubstr("temperature"));
+
+  inference::EmbeddingRequest embedding;
+  embedding.set_model("embed");
+  embedding.add_input("one");
+  embedding.set_encoding_format("base64");
+  auto embedding_context = Context();
+  inference::EmbeddingResponse vectors;
+  const grpc::Status embedding_status =
+      stub_->CreateEmbedding(embedding_context.get(), embedding, &vectors);
+  EXPECT_EQ(embedding_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(embedding_status.error_message(), HasSubstr("encoding_format"));
   EXPECT_TRUE(FakeRequests().empty());
 }
 
