@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Smoke test of the benchmark harness (never the benchmark itself): the scripts parse, bench/run
+# answers --help and refuses unknown arguments, the table turns raw rows into medians, ratios and
+# verdicts, and the peer's preload keeps a server on loopback.
+#   bash bench/tests/harness_smoke_test.sh
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+failures=0
+passes=0
+check() {  # description, then a command that must succeed
+  local what="$1"
+  shift
+  if "$@"; then
+    echo "ok: $what"
+    passes=$((passes + 1))
+  else
+    echo "FAILED: $what"
+    failures=$((failures + 1))
+  fi
+}
+
+check "bench/run parses" bash -n "$root/bench/run"
+if [[ -f "$root/bench/control_plane/run" ]]; then
+  check "bench/control_plane/run parses" bash -n "$root/bench/control_plane/run"
+fi
+help_text=$("$root/bench/run" --help)
+check "bench/run --help prints the usage" grep -q -- "--quick" <<<"$help_text"
+set +e
+"$root/bench/run" --no-such-flag >/dev/null 2>&1
+unknown_exit=$?
+set -e
+check "bench/run refuses an unknown flag with exit 2" test "$unknown_exit" -eq 2
+
+# Three rounds of made-up figures: medians, per-round added latency and a verdict.
+rows=$(mktemp)
+trap 'rm -f "$rows"' EXIT
+for round in 1 2 3; do
+  printf '%s\tplain_c64\tdirect\trps\t60000\n' "$round"
+  printf '%s\tplain_c64\tnginx\trps\t%s\n' "$round" $((30000 + round))
+  printf '%s\tplain_c64\tgateway\trps\t%s\n' "$round" $((27000 + round * 100))
+  printf '%s\tplain_c64\tpeer\trps\t2000\n' "$round"
+  printf '%s\tplain_c1\tdirect\tp99_us\t%s\n' "$round" $((100 + round))
+  printf '%s\tplain_c1\tnginx\tp99_us\t%s\n' "$round" $((120 + round))
+  printf '%s\tplain_c1\tgateway\tp99_us\t%s\n' "$round" $((140 + round))
+  printf '%s\tplain_c1\tpeer\tp99_us\t%s\n' "$round" $((1100 + round))
+done >"$rows"
+table=$(awk -f "$root/bench/lib/table.awk" "$rows")
+check "median throughput and its ratios" \
+  grep -Eq '^plain_c64 +requests/s +0\.91 +13\.60 +60000 +30002 +27200 +2000$' <<<"$table"
+check "added p99 is per round, target minus direct" \
+  grep -Eq '^plain_c1 +added p99 +2\.00 +0\.04 +- +20 +40 +1000$' <<<"$table"
+check "a missed target is marked" grep -q 'MISS  added p99 <= 1.5x nginx' <<<"$table"
+check "a met target is marked" grep -q 'met   throughput >= 0.8x nginx' <<<"$table"
+
+if command -v node >/dev/null; then
+  bound=$(node --require "$root/bench/peer/loopback.cjs" -e '
+    const s = require("http").createServer().listen(0, () => {
+      console.log(s.address().address); s.close(); });')
+  check "the peer's preload binds loopback only" test "$bound" = 127.0.0.1
+fi
+
+echo "$passes passed, $failures failed"
+exit $((failures > 0))
