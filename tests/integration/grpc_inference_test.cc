@@ -4,6 +4,7 @@
 // key's models, the error statuses, server reflection, and a cancelled stream that cancels the
 // provider call.
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <fstream>
 #include <limits>
@@ -446,6 +447,50 @@ TEST_F(GrpcInferenceTest, ClientThatCancelsBeforeTheFirstChunkCancelsTheUpstream
       << "the fake never saw the upstream connection go away";
   EXPECT_LT(absl::Now() - cancelled, absl::Milliseconds(2000));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(GrpcInferenceTest, SigtermLetsAStreamInFlightFinishThenExitsZero) {
+  // A worker of its own: the suite's worker serves the other tests.
+  const std::string token_file = stack->dir.path() + "/worker-token";
+  auto started =
+      Process::Start({BinaryPath("gw-data-plane"), "--control-plane", stack->cp.address(),
+                      "--http-listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--state-dir",
+                      stack->dir.path() + "/draining-worker", "--worker-token-file", token_file},
+                     {{kProviderEnv, kProviderSecret}});
+  ASSERT_TRUE(started.ok()) << started.status();
+  Process worker = *std::move(started);
+  auto http_address = worker.WaitForListen("http", absl::Seconds(20));
+  ASSERT_TRUE(http_address.ok()) << http_address.status();
+  auto grpc_address = worker.WaitForListen("grpc", absl::Seconds(20));
+  ASSERT_TRUE(grpc_address.ok()) << grpc_address.status();
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        auto ready = HttpRequest(*http_address, "GET", "/readyz", {}, "");
+        return ready.ok() && ready->status == 200;
+      },
+      absl::Seconds(20)))
+      << worker.LogTail();
+
+  // Five content chunks 300 ms apart: the stream outlives the signal by more than a second.
+  NextFakeAnswer(R"("completion_tokens":5,"chunk_interval_ms":300)");
+  auto stub = inference::Inference::NewStub(
+      grpc::CreateChannel(*grpc_address, grpc::InsecureChannelCredentials()));
+  auto context = Context();
+  auto reader = stub->StreamChatCompletion(context.get(), ChatRequest("chat"));
+  inference::ChatCompletionChunk chunk;
+  ASSERT_TRUE(reader->Read(&chunk));
+  ASSERT_TRUE(worker.Signal(SIGTERM).ok());
+  std::string content;
+  while (reader->Read(&chunk)) {
+    for (const inference::ChunkChoice& choice : chunk.choices())
+      content += choice.delta().content();
+  }
+  const grpc::Status status = reader->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
+  EXPECT_EQ(content, "lorem ipsum dolor sit amet");
+  absl::StatusOr<int> exit_code = worker.Wait(absl::Seconds(30));
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+  EXPECT_EQ(*exit_code, 0) << worker.LogTail();
 }
 
 // Sends one ServerReflectionRequest (raw protobuf bytes) and returns the raw response bytes.
