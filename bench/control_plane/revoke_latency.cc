@@ -37,7 +37,7 @@ struct Flags {
   int keys = 100'000;
   int workers = 10;
   int rounds = 5;
-  int poll_interval_ms = 2;
+  int poll_interval_ms = 10;
   int round_timeout_s = 30;
 };
 
