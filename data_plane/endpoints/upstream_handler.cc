@@ -133,6 +133,27 @@ asio::awaitable<void> OpenStream(UpstreamCall& call, const RequestPlan& plan, St
   }
 }
 
+// A buffered exchange: the head, then the whole body appended to `body`.
+struct BufferedExchange {
+  absl::StatusOr<ResponseHead> head = absl::UnknownError("not sent");
+  absl::Status read;
+  absl::Time head_received;
+  bool cancelled = false;  // The client watch completed first.
+};
+
+asio::awaitable<void> ExchangeBuffered(UpstreamCall& call, const RequestPlan& plan,
+                                       std::string& body, BufferedExchange& exchange) {
+  try {
+    exchange.head = co_await call.Send(plan.ToUpstreamRequest());
+    if (!exchange.head.ok()) co_return;
+    exchange.head_received = absl::Now();
+    exchange.read = co_await call.ReadAll(body);
+  } catch (...) {
+    // Cancelled because the client went away; the caller cancels the call.
+    exchange.cancelled = true;
+  }
+}
+
 }  // namespace
 
 UpstreamHandler::UpstreamHandler(ApiKind api, std::shared_ptr<const ProviderCache> providers,
@@ -194,16 +215,33 @@ asio::awaitable<void> UpstreamHandler::Serve(RequestContext& ctx) const {
 
 asio::awaitable<void> UpstreamHandler::Buffered(RequestContext& ctx, const Provider& provider,
                                                 UpstreamCall& call, const RequestPlan& plan) const {
-  absl::StatusOr<ResponseHead> head = co_await call.Send(plan.ToUpstreamRequest());
+  std::string& body = ctx.response.body;
+  body.clear();
+  BufferedExchange exchange;
+  if (ctx.client_stream != nullptr) {
+    // A client that hangs up while the provider works cancels the call (and its cost), as for
+    // streams; a pipelined next request read meanwhile stays in the session's buffer.
+    using namespace asio::experimental::awaitable_operators;  // NOLINT: operator|| only.
+    const auto done = co_await (ExchangeBuffered(call, plan, body, exchange) ||
+                                ctx.client_stream->WaitForClientGone());
+    if (done.index() == 1 || exchange.cancelled) {
+      call.Cancel();
+      body.clear();
+      ctx.usage.status = 499;
+      ctx.usage.failed = true;
+      co_return;
+    }
+  } else {
+    co_await ExchangeBuffered(call, plan, body, exchange);
+  }
+  const absl::StatusOr<ResponseHead>& head = exchange.head;
   if (!head.ok()) {
     spdlog::warn("call to provider {} failed: {}", Std(provider.name()), head.status().ToString());
     SetProviderError(ctx, provider.MapFailure(head.status()));
     co_return;
   }
-  ctx.usage.time_to_first_byte = absl::Now() - ctx.received_at;
-  std::string& body = ctx.response.body;
-  body.clear();
-  const absl::Status read = co_await call.ReadAll(body);
+  ctx.usage.time_to_first_byte = exchange.head_received - ctx.received_at;
+  const absl::Status& read = exchange.read;
   if (head->status >= 400) {
     SetProviderError(
         ctx, provider.MapErrorResponse(head->status, body, head->headers->Find("retry-after")));

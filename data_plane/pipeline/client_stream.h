@@ -4,8 +4,9 @@
 //   if (!co_await ctx.client_stream->Begin(200, "text/event-stream")) co_return;
 //   co_await ctx.client_stream->Write("data: {...}\n\n");
 //   co_await ctx.client_stream->End();
-// While streaming, WaitForClientGone() completes when the client closes its connection, so the
-// handler can stop the upstream call: co_await (Pump() || ctx.client_stream->WaitForClientGone()).
+// While a handler waits on a provider (buffered or streaming, before Begin too),
+// WaitForClientGone() completes when the client closes its connection, so the handler can stop
+// the upstream call: co_await (Pump() || ctx.client_stream->WaitForClientGone()).
 #pragma once
 
 #include "absl/strings/string_view.h"

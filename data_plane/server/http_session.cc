@@ -8,6 +8,7 @@
 
 #include "absl/time/clock.h"
 #include "boost/asio/as_tuple.hpp"
+#include "boost/asio/error.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/asio/write.hpp"
@@ -89,6 +90,7 @@ asio::awaitable<void> HttpSession::Run() {
     stream_started_ = false;
     stream_ended_clean_ = false;
     stream_write_failed_ = false;
+    client_gone_ = false;
     parser_.reset();
     arena_.release();
     parser_.emplace(std::piecewise_construct, std::make_tuple(),
@@ -132,6 +134,9 @@ asio::awaitable<void> HttpSession::Run() {
     co_await env_.router.Find(request.method(), absl::string_view(target.data(), target.size()))
         .Run(ctx_);
 
+    // Nobody is left to read a response (a client that only half-closed is taken as gone too,
+    // as nginx does).
+    if (client_gone_) break;
     if (stream_started_) {
       // The response went out as it was produced; the connection stays only after a clean end.
       if (!keep_alive || !stream_chunked_ || !stream_ended_clean_ || env_.draining) break;
@@ -270,7 +275,12 @@ asio::awaitable<void> HttpSession::WaitForClientGone() {
   constexpr size_t kMaxPipelinedBytes = 64 * 1024;
   while (buffer_.size() < kMaxPipelinedBytes) {
     const auto [error, n] = co_await socket_.async_read_some(buffer_.prepare(4096), kNoThrow);
-    if (error) co_return;  // Closed, reset, or this wait was cancelled.
+    if (error) {
+      // Closed or reset by the client; operation_aborted: the wait was cancelled (the call
+      // finished first) or the server closed the socket itself.
+      client_gone_ = error != asio::error::operation_aborted;
+      co_return;
+    }
     buffer_.commit(n);
   }
   asio::steady_timer forever(socket_.get_executor(), std::chrono::steady_clock::time_point::max());

@@ -60,7 +60,8 @@ class HttpSession final : public boost::intrusive::list_base_hook<
   boost::asio::awaitable<bool> Write(absl::string_view data) override;
   boost::asio::awaitable<bool> End(bool clean) override;
   // Keeps a read pending on the client socket; bytes a pipelining client sends meanwhile are
-  // kept for the next request.
+  // kept for the next request. Once it saw the client go, the session writes no response and
+  // closes the connection.
   boost::asio::awaitable<void> WaitForClientGone() override;
   bool started() const override { return stream_started_; }
 
@@ -96,6 +97,8 @@ class HttpSession final : public boost::intrusive::list_base_hook<
   bool stream_chunked_ = true;
   bool stream_ended_clean_ = false;
   bool stream_write_failed_ = false;
+  // WaitForClientGone saw the connection end (EOF or reset) during the current request.
+  bool client_gone_ = false;
 };
 
 using SessionList =
