@@ -4,6 +4,7 @@
 // pico-USD (cached input included, streams included, refusals counted), an abandoned stream
 // being billed, spend reaching the worker's budget state within a second of ingestion, and a
 // SIGTERM that flushes every record before the worker exits.
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <filesystem>
@@ -19,6 +20,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "boost/json.hpp"
+#include "gateway/inference/v1/inference.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/testing/fake_provider_process.h"
 #include "tests/fakes/testing/test_http_connection.h"
@@ -47,6 +50,7 @@ struct Stack {
   std::string token_file;
   std::optional<Process> worker;
   std::string worker_address;
+  std::string worker_grpc_address;
 };
 Stack* stack = nullptr;
 
@@ -95,7 +99,7 @@ class UsageTest : public ::testing::Test {
     MustRun(gwctl, {"model", "create", "forbidden", "--provider", "fake"});
     MustRun(gwctl, {"pricing", "set", "priced", "--input", "2.50", "--output", "10.00",
                     "--cached-input", "1.25"});
-    for (const char* team : {"exact", "abandon", "budget", "flush", "spooled"}) {
+    for (const char* team : {"exact", "abandon", "budget", "flush", "spooled", "grpc"}) {
       MustRun(gwctl, {"team", "create", team, "--allowed-models", "priced", "--max-tokens",
                       absl::StrCat(kTeamMaxTokens)});
     }
@@ -108,6 +112,9 @@ class UsageTest : public ::testing::Test {
     auto address = stack->worker->WaitForListen("http", absl::Seconds(20));
     ASSERT_TRUE(address.ok()) << address.status();
     stack->worker_address = *address;
+    auto grpc_address = stack->worker->WaitForListen("grpc", absl::Seconds(20));
+    ASSERT_TRUE(grpc_address.ok()) << grpc_address.status();
+    stack->worker_grpc_address = *grpc_address;
   }
 
   static void TearDownTestSuite() {
@@ -402,6 +409,41 @@ TEST_F(UsageTest, SigtermFlushesEveryRecordBeforeExit) {
   const json::value row = Spend("flush");
   EXPECT_EQ(Field(row, "requests"), kRequests) << json::serialize(row);
   EXPECT_EQ(Field(row, "cost_pico_usd"), kRequests * Cost(10, 0, 10));
+}
+
+TEST_F(UsageTest, GrpcCallsAreMeteredLikeHttpOnes) {
+  const std::string key = CreateKey("grpc");
+  ASSERT_FALSE(key.empty());
+  auto stub = gateway::inference::v1::Inference::NewStub(
+      grpc::CreateChannel(stack->worker_grpc_address, grpc::InsecureChannelCredentials()));
+  const auto call = [&](const std::string& presented_key, const std::string& request_id) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", presented_key));
+    context.AddMetadata("x-request-id", request_id);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    gateway::inference::v1::ChatCompletionRequest request;
+    request.set_model("priced");
+    auto* message = request.add_messages();
+    message->set_role("user");
+    message->set_content("seven words for the fake to count");
+    gateway::inference::v1::ChatCompletion response;
+    return stub->CreateChatCompletion(&context, request, &response).error_code();
+  };
+  ASSERT_EQ(call(key, "usage-grpc-ok-1"), grpc::StatusCode::OK);
+  ASSERT_EQ(call("gwk-not-a-key", "usage-grpc-refused-1"), grpc::StatusCode::UNAUTHENTICATED);
+
+  json::value served, refused;
+  ASSERT_TRUE(PollUntil([&] { return !(served = Record("usage-grpc-ok-1", "grpc")).is_null(); },
+                        absl::Seconds(15)));
+  EXPECT_EQ(Field(served, "status_code"), 200) << json::serialize(served);
+  // The fake echoes the prompt: 7 words in, 7 words out.
+  EXPECT_EQ(Field(served, "input_tokens"), 7);
+  EXPECT_EQ(Field(served, "output_tokens"), 7);
+  EXPECT_EQ(Field(served, "cost_pico_usd"), Cost(7, 0, 7));
+  ASSERT_TRUE(PollUntil([&] { return !(refused = Record("usage-grpc-refused-1")).is_null(); },
+                        absl::Seconds(15)));
+  EXPECT_EQ(Field(refused, "status_code"), 401);
+  EXPECT_EQ(refused.as_object().at("team").as_string(), "");
 }
 
 TEST_F(UsageTest, RecordsSpooledWhileTheControlPlaneIsDownArriveAfterBothRestart) {
