@@ -10,7 +10,6 @@
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/bind_cancellation_slot.hpp"
 #include "boost/asio/post.hpp"
-#include "boost/asio/this_coro.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/json/parse.hpp"
 #include "boost/json/value.hpp"
@@ -37,13 +36,13 @@ bool IsErrorEvent(absl::string_view data) {
 ChunkStreamBridge::ChunkStreamBridge(asio::any_io_executor executor, ChunkSink& sink)
     : executor_(executor),
       sink_(sink),
-      write_done_timer_(executor, std::chrono::steady_clock::time_point::max()),
-      client_gone_timer_(executor, std::chrono::steady_clock::time_point::max()) {}
+      client_gone_(std::make_shared<ClientGoneSignal>(executor)),
+      write_done_timer_(executor, std::chrono::steady_clock::time_point::max()) {}
 
 asio::awaitable<bool> ChunkStreamBridge::Begin(unsigned /*status*/,
                                                absl::string_view /*content_type*/) {
   started_ = true;
-  co_return !client_gone_;
+  co_return !client_gone_->gone();
 }
 
 asio::awaitable<bool> ChunkStreamBridge::Write(absl::string_view data) {
@@ -73,13 +72,13 @@ asio::awaitable<bool> ChunkStreamBridge::Write(absl::string_view data) {
     failure_ = grpc::Status(grpc::StatusCode::INTERNAL, "a stream event is too large");
     co_return false;
   }
-  co_return !client_gone_;
+  co_return !client_gone_->gone();
 }
 
-asio::awaitable<bool> ChunkStreamBridge::End(bool /*clean*/) { co_return !client_gone_; }
+asio::awaitable<bool> ChunkStreamBridge::End(bool /*clean*/) { co_return !client_gone_->gone(); }
 
 asio::awaitable<bool> ChunkStreamBridge::Send() {
-  if (client_gone_) co_return false;
+  if (client_gone_->gone()) co_return false;
   write_done_ = false;
   sink_.StartChunkWrite(&message_);
   // The message must stay as it is until gRPC is done with it, even if this wait is cancelled:
@@ -89,17 +88,10 @@ asio::awaitable<bool> ChunkStreamBridge::Send() {
     co_await write_done_timer_.async_wait(
         asio::bind_cancellation_slot(asio::cancellation_slot(), kNoThrow));
   }
-  co_return write_ok_ && !client_gone_;
+  co_return write_ok_ && !client_gone_->gone();
 }
 
-asio::awaitable<void> ChunkStreamBridge::WaitForClientGone() {
-  while (!client_gone_) {
-    co_await client_gone_timer_.async_wait(kNoThrow);
-    // Woken either by OnClientGone or by the caller cancelling this wait.
-    const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-    if (state.cancelled() != asio::cancellation_type::none) co_return;
-  }
-}
+asio::awaitable<void> ChunkStreamBridge::WaitForClientGone() { co_await client_gone_->Wait(); }
 
 void ChunkStreamBridge::OnWriteDone(bool ok) {
   asio::post(executor_, [self = shared_from_this(), ok] {
@@ -109,13 +101,7 @@ void ChunkStreamBridge::OnWriteDone(bool ok) {
   });
 }
 
-void ChunkStreamBridge::OnClientGone() {
-  asio::post(executor_, [self = shared_from_this()] {
-    if (self->client_gone_) return;
-    self->client_gone_ = true;
-    self->client_gone_timer_.cancel();
-  });
-}
+void ChunkStreamBridge::OnClientGone() { client_gone_->Notify(); }
 
 grpc::Status ChunkStreamBridge::FinalStatus(const Response& response) const {
   if (failure_) return *failure_;
@@ -124,7 +110,8 @@ grpc::Status ChunkStreamBridge::FinalStatus(const Response& response) const {
     return grpc::Status(grpc::StatusCode::INTERNAL, "the gateway did not stream the answer");
   }
   if (saw_done_) return grpc::Status::OK;
-  if (client_gone_) return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+  if (client_gone_->gone())
+    return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the stream ended before its end marker");
 }
 

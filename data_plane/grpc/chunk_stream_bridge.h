@@ -16,6 +16,7 @@
 #include "boost/asio/any_io_executor.hpp"
 #include "boost/asio/awaitable.hpp"
 #include "boost/asio/steady_timer.hpp"
+#include "data_plane/grpc/client_gone_signal.h"
 #include "data_plane/http/response.h"
 #include "data_plane/pipeline/client_stream.h"
 #include "data_plane/providers/sse_parser.h"
@@ -61,12 +62,11 @@ class ChunkStreamBridge final : public ClientStream,
   ChunkSink& sink_;
   SseParser sse_;
   gateway::inference::v1::ChatCompletionChunk message_;
-  // Woken (cancelled) by OnWriteDone and OnClientGone; only touched on the executor.
+  std::shared_ptr<ClientGoneSignal> client_gone_;
+  // Woken (cancelled) by OnWriteDone; only touched on the executor.
   boost::asio::steady_timer write_done_timer_;
-  boost::asio::steady_timer client_gone_timer_;
   bool write_done_ = false;
   bool write_ok_ = false;
-  bool client_gone_ = false;
   bool started_ = false;
   bool saw_done_ = false;
   std::optional<grpc::Status> failure_;

@@ -10,9 +10,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "data_plane/grpc/chunk_stream_bridge.h"
+#include "data_plane/grpc/client_gone_signal.h"
 #include "data_plane/grpc/grpc_status_mapping.h"
 #include "data_plane/grpc/inference_translation.h"
 #include "data_plane/grpc/pipeline_call.h"
+#include "data_plane/grpc/unary_client_watch.h"
 #include "data_plane/http/request_id.h"
 
 namespace gw::dp {
@@ -106,8 +108,8 @@ FillReply FillFrom(Reply* reply, absl::StatusOr<Reply> (*parse)(absl::string_vie
 }
 
 // A unary call. Finishes once, whichever comes first: the pipeline's answer, or the client's
-// cancel (then the pipeline runs to its end unobserved, as a buffered HTTP request does when its
-// client hangs up). The state both sides reach is shared, since OnDone deletes the reactor.
+// cancel, which also tells the pipeline (its handler may stop the provider call). The state both
+// sides reach is shared, since OnDone deletes the reactor.
 class UnaryCallReactor final : public grpc::ServerUnaryReactor {
  public:
   struct Completion {
@@ -115,6 +117,7 @@ class UnaryCallReactor final : public grpc::ServerUnaryReactor {
     bool finished = false;
     UnaryCallReactor* reactor = nullptr;
     grpc::CallbackServerContext* context = nullptr;
+    std::shared_ptr<ClientGoneSignal> client_gone;  // Set before the reactor is returned.
 
     template <typename MakeStatus>
     void FinishWith(MakeStatus make_status) {
@@ -132,19 +135,24 @@ class UnaryCallReactor final : public grpc::ServerUnaryReactor {
   }
 
   void Run(const InferenceServiceOptions& options, PipelineRequest request, FillReply fill) {
+    const asio::any_io_executor executor = options.pick_executor();
+    completion_->client_gone = std::make_shared<ClientGoneSignal>(executor);
+    auto watch = std::make_shared<UnaryClientWatch>(completion_->client_gone);
     auto call = std::make_shared<PipelineCall>(*options.router, *options.snapshots,
                                                options.max_body_bytes, std::move(request));
-    call->Start(options.pick_executor(), /*stream=*/nullptr,
-                [completion = completion_, fill = std::move(fill)](const RequestContext& ctx) {
-                  completion->FinishWith([&] {
-                    AddResponseHeadersAsTrailers(ctx.response, *completion->context);
-                    return fill(ctx);
-                  });
-                });
+    call->Start(
+        executor, watch.get(),
+        [completion = completion_, watch, fill = std::move(fill)](const RequestContext& ctx) {
+          completion->FinishWith([&] {
+            AddResponseHeadersAsTrailers(ctx.response, *completion->context);
+            return fill(ctx);
+          });
+        });
   }
 
   void OnCancel() override {
     const std::shared_ptr<Completion> completion = completion_;
+    completion->client_gone->Notify();
     completion->FinishWith(
         [] { return grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled"); });
   }
