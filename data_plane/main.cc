@@ -28,6 +28,7 @@
 #include "data_plane/server/http_server.h"
 #include "data_plane/server/listen_address.h"
 #include "data_plane/stages/usage/usage_reporter_sink.h"
+#include "data_plane/upstream/tls_client_context.h"
 #include "data_plane/usage/usage_reporter.h"
 #include "data_plane/usage/usage_spool.h"
 #include "spdlog/spdlog.h"
@@ -85,6 +86,13 @@ absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
   GW_RETURN_IF_ERROR(ParseListenAddress(flags.control_plane, "--control-plane").status());
   GW_RETURN_IF_ERROR(EnsureDirectory(flags.state_dir));
   GW_ASSIGN_OR_RETURN(const std::string token, LoadWorkerToken(flags.worker_token_file));
+  if (!flags.upstream_ca_file.empty()) {
+    // Each I/O thread loads it on its first upstream call; a bad file must stop the start, not
+    // turn every call into a 502.
+    TlsClientOptions tls;
+    tls.extra_ca_file = flags.upstream_ca_file;
+    GW_RETURN_IF_ERROR(MakeTlsClientContext(tls).status());
+  }
   std::string worker_id = flags.worker_id;
   if (!worker_id.empty()) {
     GW_RETURN_IF_ERROR(ValidateName("--worker-id", worker_id));

@@ -304,5 +304,18 @@ TEST_F(UpstreamTlsTest, WorkerWithoutTheTestCaRefusesTheProviderWith502) {
   EXPECT_EQ(Chat(stack->with_ca_address, "good-chat").status, 200);
 }
 
+TEST_F(UpstreamTlsTest, WorkerRefusesToStartWithAnUnreadableCaFile) {
+  const std::string not_pem = stack->dir.Path("not-a-ca.pem");
+  ASSERT_TRUE(WriteFile(not_pem, "this is not a certificate\n").ok());
+  for (const std::string& ca_file : {not_pem, stack->dir.Path("no-such-ca.pem")}) {
+    auto worker = StartWorker("worker-bad-ca", {"--upstream-ca-file", ca_file});
+    ASSERT_TRUE(worker.ok()) << worker.status();
+    absl::StatusOr<int> exit_code = worker->Wait(absl::Seconds(20));
+    ASSERT_TRUE(exit_code.ok()) << "the worker started with a CA file it cannot load";
+    EXPECT_NE(*exit_code, 0);
+    EXPECT_THAT(worker->Log(), HasSubstr("cannot load the upstream CA file")) << worker->Log();
+  }
+}
+
 }  // namespace
 }  // namespace gw::testing
