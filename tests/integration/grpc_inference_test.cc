@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -447,6 +448,26 @@ TEST_F(GrpcInferenceTest, ClientThatCancelsBeforeTheFirstChunkCancelsTheUpstream
       << "the fake never saw the upstream connection go away";
   EXPECT_LT(absl::Now() - cancelled, absl::Milliseconds(2000));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(GrpcInferenceTest, ClientThatCancelsAUnaryCallCancelsTheUpstreamCall) {
+  const int64_t before = FakeStat("client_disconnects");
+  ASSERT_GE(before, 0);
+  NextFakeAnswer(R"("first_byte_delay_ms":5000)");
+  auto context = Context();
+  grpc::Status status;
+  std::thread caller([&] {
+    inference::ChatCompletion completion;
+    status = stub_->CreateChatCompletion(context.get(), ChatRequest("chat"), &completion);
+  });
+  ASSERT_TRUE(PollUntil([&] { return FakeRequests().size() == 1; }, absl::Seconds(10)));
+  const absl::Time cancelled = absl::Now();
+  context->TryCancel();
+  caller.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(PollUntil([&] { return FakeStat("client_disconnects") > before; }, absl::Seconds(10)))
+      << "the fake never saw the upstream connection go away";
+  EXPECT_LT(absl::Now() - cancelled, absl::Milliseconds(2000));
 }
 
 TEST_F(GrpcInferenceTest, SigtermLetsAStreamInFlightFinishThenExitsZero) {
