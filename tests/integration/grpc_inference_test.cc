@@ -460,10 +460,12 @@ TEST_F(GrpcInferenceTest, ClientThatCancelsAUnaryCallCancelsTheUpstreamCall) {
     inference::ChatCompletion completion;
     status = stub_->CreateChatCompletion(context.get(), ChatRequest("chat"), &completion);
   });
-  ASSERT_TRUE(PollUntil([&] { return FakeRequests().size() == 1; }, absl::Seconds(10)));
+  const bool provider_has_it =
+      PollUntil([&] { return FakeRequests().size() == 1; }, absl::Seconds(10));
   const absl::Time cancelled = absl::Now();
   context->TryCancel();
-  caller.join();
+  caller.join();  // Before any assertion can return: the thread uses this frame.
+  ASSERT_TRUE(provider_has_it);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
   ASSERT_TRUE(PollUntil([&] { return FakeStat("client_disconnects") > before; }, absl::Seconds(10)))
       << "the fake never saw the upstream connection go away";
