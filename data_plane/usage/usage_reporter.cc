@@ -98,7 +98,8 @@ bool UsageReporter::Submit(UsageRecord record) {
     std::lock_guard lock(mu_);
     if (queue_.size() < options_.max_queued_records) {
       queue_.push_back(std::move(record));
-      if (queue_.size() == 1) changed_.notify_all();
+      // Only an idle writer needs waking; one gathering records takes this one along.
+      if (queue_.size() == 1 && writer_idle_) changed_.notify_all();
       return true;
     }
   }
@@ -115,8 +116,14 @@ void UsageReporter::WriterLoop() {
   while (true) {
     {
       std::unique_lock lock(mu_);
+      writer_idle_ = true;
       changed_.wait(lock, [this] { return !queue_.empty() || writer_stopping_; });
+      writer_idle_ = false;
       if (queue_.empty()) return;  // Stopping with nothing left to spool.
+      // Group commit: gather what arrives during the interval into one write and one sync.
+      changed_.wait_for(lock, absl::ToChronoNanoseconds(options_.spool_commit_interval), [this] {
+        return writer_stopping_ || flushing_.load(std::memory_order_acquire);
+      });
       batch.swap(queue_);
       appending_ = true;
     }
@@ -260,6 +267,7 @@ absl::Status UsageReporter::Flush(absl::Time deadline) {
   flushing_.store(true, std::memory_order_release);
   const auto chrono_deadline = absl::ToChronoTime(deadline);
   std::unique_lock lock(mu_);
+  changed_.notify_all();  // A writer gathering records spools them now.
   const bool spooled =
       changed_.wait_until(lock, chrono_deadline, [this] { return queue_.empty() && !appending_; });
   const uint64_t target = spool_->last_sequence();

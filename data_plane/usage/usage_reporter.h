@@ -31,6 +31,12 @@ struct UsageReporterOptions {
   // whichever comes first, so that a record reaches the control plane well within a second.
   size_t max_batch_records = 500;
   absl::Duration linger = absl::Milliseconds(200);
+  // The writer gathers records this long before each write + fdatasync (group commit), so a busy
+  // worker syncs at most 1 / interval times a second instead of once per request: a sync per
+  // request cost each request a thread wake-up and a disk flush on the serving core. Records
+  // are in memory until then, as they already were while the previous sync ran; Flush and Stop
+  // cut the wait short.
+  absl::Duration spool_commit_interval = absl::Milliseconds(10);
   // Records accepted from request threads but not yet spooled; beyond this Submit refuses.
   size_t max_queued_records = 100'000;
   // Channel settings as the ConfigDiscovery client's: doubling, jittered into [d/2, d], capped.
@@ -91,6 +97,7 @@ class UsageReporter {
   std::condition_variable changed_;                     // Queue, spool or acks moved, or stopping.
   std::vector<gateway::usage::v1::UsageRecord> queue_;  // Guarded by mu_.
   bool appending_ = false;                              // Guarded by mu_.
+  bool writer_idle_ = false;                            // Guarded by mu_.
   bool stopping_ = false;                               // Guarded by mu_.
   bool writer_stopping_ = false;                        // Guarded by mu_.
   grpc::ClientContext* active_context_ = nullptr;       // Guarded by mu_.
