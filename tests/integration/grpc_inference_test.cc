@@ -273,6 +273,42 @@ TEST_F(GrpcInferenceTest, StreamThatBreaksMidwayEndsWithANonOkStatus) {
   EXPECT_FALSE(status.error_message().empty());
 }
 
+TEST_F(GrpcInferenceTest, ConcurrentUnaryAndStreamedCallsAllSucceed) {
+  constexpr int kClients = 6;
+  constexpr int kCallsPerClient = 10;
+  std::vector<int> ok(kClients, 0);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([c, &ok] {
+      auto stub = inference::Inference::NewStub(stack->channel);
+      for (int i = 0; i < kCallsPerClient; ++i) {
+        auto context = Context();
+        if (c % 2 == 0) {
+          inference::ChatCompletion completion;
+          const grpc::Status status =
+              stub->CreateChatCompletion(context.get(), ChatRequest("chat"), &completion);
+          if (status.ok() && completion.choices_size() == 1 &&
+              completion.choices(0).message().content() == "hello there world") {
+            ++ok[c];
+          }
+          continue;
+        }
+        auto reader = stub->StreamChatCompletion(context.get(), ChatRequest("chat"));
+        std::string content;
+        inference::ChatCompletionChunk chunk;
+        while (reader->Read(&chunk)) {
+          for (const inference::ChunkChoice& choice : chunk.choices()) {
+            content += choice.delta().content();
+          }
+        }
+        if (reader->Finish().ok() && content == "hello there world") ++ok[c];
+      }
+    });
+  }
+  for (std::thread& client : clients) client.join();
+  for (int c = 0; c < kClients; ++c) EXPECT_EQ(ok[c], kCallsPerClient) << "client " << c;
+}
+
 TEST_F(GrpcInferenceTest, EmbeddingsReturnTheProvidersVectors) {
   inference::EmbeddingRequest request;
   request.set_model("embed");
