@@ -35,6 +35,10 @@ absl::Status GrpcInferenceServer::Start() {
       std::min<uint64_t>(options_.service.max_body_bytes, static_cast<uint64_t>(INT_MAX))));
   // gRPC sets SO_REUSEPORT by default: a second worker would then share the port silently.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Clients that keep long completions alive with pings every 10 s or more are welcome; gRPC's
+  // default (one ping per 5 min) would answer them with GOAWAY too_many_pings mid-stream.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || bound_port == 0) {
