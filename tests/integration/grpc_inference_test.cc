@@ -508,32 +508,78 @@ TEST_F(GrpcInferenceTest, ClientThatCancelsAUnaryCallCancelsTheUpstreamCall) {
   EXPECT_LT(absl::Now() - cancelled, absl::Milliseconds(2000));
 }
 
-TEST_F(GrpcInferenceTest, SigtermLetsAStreamInFlightFinishThenExitsZero) {
-  // A worker of its own: the suite's worker serves the other tests.
-  const std::string token_file = stack->dir.path() + "/worker-token";
-  auto started =
-      Process::Start({BinaryPath("gw-data-plane"), "--control-plane", stack->cp.address(),
-                      "--http-listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--state-dir",
-                      stack->dir.path() + "/draining-worker", "--worker-token-file", token_file},
-                     {{kProviderEnv, kProviderSecret}});
+// A worker of its own, ready to serve, for tests that stop it or need other flags than the
+// suite's worker.
+struct OwnWorker {
+  std::optional<Process> process;
+  std::string grpc_address;
+};
+
+void StartOwnWorker(const std::string& name, std::vector<std::string> extra_flags,
+                    OwnWorker& worker) {
+  std::vector<std::string> argv = {BinaryPath("gw-data-plane"),
+                                   "--control-plane",
+                                   stack->cp.address(),
+                                   "--http-listen",
+                                   "127.0.0.1:0",
+                                   "--grpc-listen",
+                                   "127.0.0.1:0",
+                                   "--state-dir",
+                                   stack->dir.path() + "/" + name,
+                                   "--worker-token-file",
+                                   stack->dir.path() + "/worker-token"};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  auto started = Process::Start(argv, {{kProviderEnv, kProviderSecret}});
   ASSERT_TRUE(started.ok()) << started.status();
-  Process worker = *std::move(started);
-  auto http_address = worker.WaitForListen("http", absl::Seconds(20));
+  worker.process.emplace(*std::move(started));
+  auto http_address = worker.process->WaitForListen("http", absl::Seconds(20));
   ASSERT_TRUE(http_address.ok()) << http_address.status();
-  auto grpc_address = worker.WaitForListen("grpc", absl::Seconds(20));
+  auto grpc_address = worker.process->WaitForListen("grpc", absl::Seconds(20));
   ASSERT_TRUE(grpc_address.ok()) << grpc_address.status();
+  worker.grpc_address = *grpc_address;
   ASSERT_TRUE(PollUntil(
       [&] {
         auto ready = HttpRequest(*http_address, "GET", "/readyz", {}, "");
         return ready.ok() && ready->status == 200;
       },
       absl::Seconds(20)))
-      << worker.LogTail();
+      << worker.process->LogTail();
+}
+
+TEST_F(GrpcInferenceTest, MessagesOverTheBodyLimitAreRefused) {
+  OwnWorker worker;
+  ASSERT_NO_FATAL_FAILURE(StartOwnWorker("small-bodies", {"--max-body-bytes", "2048"}, worker));
+  auto stub = inference::Inference::NewStub(
+      grpc::CreateChannel(worker.grpc_address, grpc::InsecureChannelCredentials()));
+
+  // Over the limit as a message: gRPC itself refuses it.
+  inference::ChatCompletionRequest large = ChatRequest("chat");
+  large.mutable_messages(0)->set_content(std::string(4000, 'x'));
+  auto context = Context();
+  inference::ChatCompletion completion;
+  EXPECT_EQ(stub->CreateChatCompletion(context.get(), large, &completion).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  // Under the limit as a message, over it as the JSON body: the pipeline's 413.
+  inference::ChatCompletionRequest borderline = ChatRequest("chat");
+  borderline.mutable_messages(0)->set_content(std::string(2000, 'x'));
+  ASSERT_LT(borderline.ByteSizeLong(), 2048u);
+  auto borderline_context = Context();
+  const grpc::Status status =
+      stub->CreateChatCompletion(borderline_context.get(), borderline, &completion);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_TRUE(FakeRequests().empty());
+}
+
+TEST_F(GrpcInferenceTest, SigtermLetsAStreamInFlightFinishThenExitsZero) {
+  OwnWorker own;
+  ASSERT_NO_FATAL_FAILURE(StartOwnWorker("draining-worker", {}, own));
+  Process& worker = *own.process;
 
   // Five content chunks 300 ms apart: the stream outlives the signal by more than a second.
   NextFakeAnswer(R"("completion_tokens":5,"chunk_interval_ms":300)");
   auto stub = inference::Inference::NewStub(
-      grpc::CreateChannel(*grpc_address, grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(own.grpc_address, grpc::InsecureChannelCredentials()));
   auto context = Context();
   auto reader = stub->StreamChatCompletion(context.get(), ChatRequest("chat"));
   inference::ChatCompletionChunk chunk;
