@@ -71,18 +71,42 @@ std::vector<std::string> ExistingModels(
 
 }  // namespace
 
+absl::StatusOr<Snapshot::ParsedOnArena> Snapshot::ParsedOnArena::Parse(
+    absl::string_view serialized) {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 64 << 10;
+  options.max_block_size = 4 << 20;
+  ParsedOnArena parsed;
+  parsed.arena_ = std::make_unique<google::protobuf::Arena>(options);
+  parsed.proto_ = google::protobuf::Arena::CreateMessage<cfg::Snapshot>(parsed.arena_.get());
+  if (!parsed.proto_->ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) {
+    return absl::InvalidArgumentError("snapshot bytes do not parse as gateway.config.v1.Snapshot");
+  }
+  return parsed;
+}
+
 absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Compile(cfg::Snapshot proto) {
   // Not make_shared: the constructor is private.
   std::shared_ptr<Snapshot> snapshot(new Snapshot(std::move(proto)));
-  const cfg::Snapshot& p = snapshot->proto_;
+  if (absl::Status indexed = snapshot->Index(); !indexed.ok()) return indexed;
+  return std::shared_ptr<const Snapshot>(std::move(snapshot));
+}
 
+absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Compile(ParsedOnArena parsed) {
+  std::shared_ptr<Snapshot> snapshot(new Snapshot(std::move(parsed)));
+  if (absl::Status indexed = snapshot->Index(); !indexed.ok()) return indexed;
+  return std::shared_ptr<const Snapshot>(std::move(snapshot));
+}
+
+absl::Status Snapshot::Index() {
+  const cfg::Snapshot& p = *proto_;
   for (const cfg::Model& model : p.config().models()) {
-    snapshot->models_by_name_.emplace(model.name(), &model);
+    models_by_name_.emplace(model.name(), &model);
   }
   for (const cfg::ModelPrice& price : p.config().prices()) {
-    snapshot->prices_by_model_.insert_or_assign(price.model(), &price);
+    prices_by_model_.insert_or_assign(price.model(), &price);
   }
-  ModelListInterner interner(snapshot->models_by_name_, p.created_at().seconds());
+  ModelListInterner interner(models_by_name_, p.created_at().seconds());
 
   struct TeamEntry {
     const cfg::Team* team;
@@ -90,12 +114,12 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Compile(cfg::Snapshot 
   };
   absl::flat_hash_map<absl::string_view, TeamEntry> teams;
   for (const cfg::Team& team : p.config().teams()) {
-    teams.emplace(team.name(),
-                  TeamEntry{&team, interner.Intern(ExistingModels(team.allowed_models(),
-                                                                  snapshot->models_by_name_))});
+    teams.emplace(
+        team.name(),
+        TeamEntry{&team, interner.Intern(ExistingModels(team.allowed_models(), models_by_name_))});
   }
 
-  snapshot->keys_by_digest_.reserve(static_cast<size_t>(p.keys_size()));
+  keys_by_digest_.reserve(static_cast<size_t>(p.keys_size()));
   for (const cfg::KeyEntry& entry : p.keys()) {
     auto team = teams.find(entry.team());
     if (team == teams.end()) {
@@ -121,9 +145,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Compile(cfg::Snapshot 
       }
       key.models = interner.Intern(std::move(names));
     }
-    snapshot->keys_by_digest_.insert_or_assign(entry.sha256(), std::move(key));
+    keys_by_digest_.insert_or_assign(absl::string_view(entry.sha256()), std::move(key));
   }
-  return std::shared_ptr<const Snapshot>(std::move(snapshot));
+  return absl::OkStatus();
 }
 
 const KeyInfo* Snapshot::FindKeyByDigest(absl::string_view sha256) const {

@@ -15,6 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gateway/config/v1/config.pb.h"
+#include "google/protobuf/arena.h"
 
 namespace gw::dp {
 
@@ -41,11 +42,31 @@ class Snapshot {
   static absl::StatusOr<std::shared_ptr<const Snapshot>> Compile(
       gateway::config::v1::Snapshot proto);
 
+  // Serialized snapshot bytes parsed onto an arena of their own, for Compile(ParsedOnArena).
+  // Each version's proto then costs a few large blocks instead of several allocations per key,
+  // and dropping the previous version frees those blocks instead of 100,000 messages: on a
+  // worker with 100,000 keys that was most of the time a new version took to apply.
+  class ParsedOnArena {
+   public:
+    // INVALID_ARGUMENT when the bytes do not parse as gateway.config.v1.Snapshot.
+    static absl::StatusOr<ParsedOnArena> Parse(absl::string_view serialized);
+
+    const gateway::config::v1::Snapshot& proto() const { return *proto_; }
+
+   private:
+    friend class Snapshot;
+    ParsedOnArena() = default;
+    std::unique_ptr<google::protobuf::Arena> arena_;
+    gateway::config::v1::Snapshot* proto_ = nullptr;  // Lives on arena_.
+  };
+  // Same as Compile(proto), taking over the parsed proto and its arena.
+  static absl::StatusOr<std::shared_ptr<const Snapshot>> Compile(ParsedOnArena parsed);
+
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
 
-  int64_t version() const { return proto_.version(); }
-  const gateway::config::v1::Snapshot& proto() const { return proto_; }
+  int64_t version() const { return proto_->version(); }
+  const gateway::config::v1::Snapshot& proto() const { return *proto_; }
   size_t key_count() const { return keys_by_digest_.size(); }
 
   // `sha256` is the 32-byte raw digest of the presented key; nullptr when no such key exists
@@ -58,10 +79,20 @@ class Snapshot {
   const gateway::config::v1::ModelPrice* FindPrice(absl::string_view model) const;
 
  private:
-  explicit Snapshot(gateway::config::v1::Snapshot proto) : proto_(std::move(proto)) {}
+  explicit Snapshot(gateway::config::v1::Snapshot proto)
+      : owned_proto_(std::make_unique<gateway::config::v1::Snapshot>(std::move(proto))),
+        proto_(owned_proto_.get()) {}
+  explicit Snapshot(ParsedOnArena parsed)
+      : arena_(std::move(parsed.arena_)), proto_(parsed.proto_) {}
+  // Builds the indexes below from *proto_.
+  absl::Status Index();
 
-  gateway::config::v1::Snapshot proto_;
-  absl::flat_hash_map<std::string, KeyInfo> keys_by_digest_;
+  // Declared before the indexes, which point into the proto, so they are destroyed first.
+  std::unique_ptr<google::protobuf::Arena> arena_;  // Owns *proto_ when set.
+  std::unique_ptr<gateway::config::v1::Snapshot> owned_proto_;
+  const gateway::config::v1::Snapshot* proto_;
+  // Keyed by views of the digests in *proto_, so indexing copies no digest.
+  absl::flat_hash_map<absl::string_view, KeyInfo> keys_by_digest_;
   absl::flat_hash_map<std::string, const gateway::config::v1::Model*> models_by_name_;
   absl::flat_hash_map<std::string, const gateway::config::v1::ModelPrice*> prices_by_model_;
 };

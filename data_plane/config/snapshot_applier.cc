@@ -16,14 +16,11 @@ SnapshotApplier::SnapshotApplier(SnapshotStore* store, std::string state_dir, in
 
 absl::StatusOr<int64_t> SnapshotApplier::Apply(absl::string_view serialized_snapshot) {
   const absl::Time start = absl::Now();
-  gateway::config::v1::Snapshot proto;
-  if (!proto.ParseFromArray(serialized_snapshot.data(),
-                            static_cast<int>(serialized_snapshot.size()))) {
-    return absl::InvalidArgumentError("snapshot bytes do not parse as gateway.config.v1.Snapshot");
-  }
-  GW_RETURN_IF_ERROR(ValidateSnapshot(proto, feature_level_));
+  GW_ASSIGN_OR_RETURN(Snapshot::ParsedOnArena parsed,
+                      Snapshot::ParsedOnArena::Parse(serialized_snapshot));
+  GW_RETURN_IF_ERROR(ValidateSnapshot(parsed.proto(), feature_level_));
   GW_ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snapshot,
-                      Snapshot::Compile(std::move(proto)));
+                      Snapshot::Compile(std::move(parsed)));
   const int64_t version = snapshot->version();
   const size_t keys = snapshot->key_count();
   store_->Publish(std::move(snapshot));

@@ -54,6 +54,37 @@ TEST(SnapshotCompile, FindsKeysByDigestOnly) {
   EXPECT_EQ(snapshot->FindKeyByDigest("gwk-alpha-secret"), nullptr);  // Plaintext is no index.
 }
 
+TEST(SnapshotCompile, ParsedOnArenaIndexesLikeTheProtoAndOwnsItsBytes) {
+  auto proto = MakeSnapshot(4);
+  AddKey(proto, "key_a", "gwk-alpha-secret", "team-a", {"gpt-4o"});
+  AddKey(proto, "key_b", "gwk-beta-secret", "team-b");
+  std::shared_ptr<const Snapshot> snapshot;
+  {
+    // The bytes and the parse result go away; the snapshot must not point into either.
+    std::string bytes = Serialized(proto);
+    absl::StatusOr<Snapshot::ParsedOnArena> parsed = Snapshot::ParsedOnArena::Parse(bytes);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    absl::StatusOr<std::shared_ptr<const Snapshot>> compiled =
+        Snapshot::Compile(*std::move(parsed));
+    ASSERT_TRUE(compiled.ok()) << compiled.status();
+    snapshot = *compiled;
+    bytes.assign(bytes.size(), '\0');
+  }
+  const auto from_proto = CompileOrDie(proto);
+  EXPECT_EQ(snapshot->version(), 4);
+  EXPECT_EQ(snapshot->key_count(), from_proto->key_count());
+  const KeyInfo* a = snapshot->FindKeyByDigest(Sha256("gwk-alpha-secret"));
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->id, "key_a");
+  EXPECT_EQ(a->team->name(), "team-a");
+  EXPECT_EQ(a->models->models_response_json,
+            from_proto->FindKeyByDigest(Sha256("gwk-alpha-secret"))->models->models_response_json);
+  EXPECT_EQ(snapshot->FindKeyByDigest(Sha256("gwk-beta-secret"))->id, "key_b");
+  EXPECT_EQ(snapshot->FindKeyByDigest(Sha256("gwk-unknown")), nullptr);
+
+  EXPECT_FALSE(Snapshot::ParsedOnArena::Parse("\xff\xff\xff").ok());
+}
+
 TEST(KeyDigest, MatchesTheDigestTheControlPlaneStores) {
   for (const std::string& key : {std::string(), std::string("gwk-a"), std::string(200, 'k')}) {
     EXPECT_EQ(std::string(DigestApiKey(key).view()), Sha256(key)) << key.size();
