@@ -319,6 +319,22 @@ std::multiset<std::string> SpooledRequestIds(const std::string& state_dir) {
   return ids;
 }
 
+// Copies the spool's segment files from one directory to another (created if missing).
+absl::Status CopySpoolSegments(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  std::filesystem::create_directories(to, ec);
+  if (ec) return absl::InternalError(absl::StrCat("mkdir ", to, ": ", ec.message()));
+  for (const auto& entry : std::filesystem::directory_iterator(from, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!absl::StartsWith(name, "segment-")) continue;
+    std::filesystem::copy_file(entry.path(), std::filesystem::path(to) / name,
+                               std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) return absl::InternalError(absl::StrCat("copy ", name, ": ", ec.message()));
+  }
+  if (ec) return absl::InternalError(absl::StrCat("list ", from, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
 bool Contains(const std::multiset<std::string>& haystack,
               const std::multiset<std::string>& needles) {
   return std::includes(haystack.begin(), haystack.end(), needles.begin(), needles.end());
@@ -546,6 +562,9 @@ class UsageRecoveryTest : public ::testing::Test {
         << spooled.size() << " records in the spool for " << while_down.answered()
         << " answered while the control plane was down";
     tally.Add(while_down);
+    // What a crash between the control plane's commit and the segment's deletion leaves behind.
+    const std::string spool_copy = dir_->Path("spool-copy");
+    GW_ASSERT_OK(CopySpoolSegments(worker.state_dir() + "/usage-spool", spool_copy));
     worker.Kill();
 
     if (worker_first) {
@@ -566,6 +585,19 @@ class UsageRecoveryTest : public ::testing::Test {
     ASSERT_TRUE(tally.transport_errors.empty()) << absl::StrJoin(tally.transport_errors, "\n");
 
     WaitUntilCounted(tally);
+    GW_ASSERT_OK(worker.Terminate());
+    ExpectEachAnsweredRequestCountedOnce(tally);
+
+    // The records sent while the control plane was down come back from a resurrected spool: the
+    // worker sends them all again, and the control plane counts none of them twice.
+    ASSERT_TRUE(SpooledRequestIds(worker.state_dir()).empty()) << "SIGTERM flushed the spool";
+    GW_ASSERT_OK(CopySpoolSegments(spool_copy, worker.state_dir() + "/usage-spool"));
+    ASSERT_TRUE(Contains(SpooledRequestIds(worker.state_dir()), while_down.answered_request_ids));
+    GW_ASSERT_OK(worker.Start(cp_address));
+    // An empty spool means every replayed record was acknowledged, after its commit.
+    ASSERT_TRUE(
+        PollUntil([&] { return SpooledRequestIds(worker.state_dir()).empty(); }, absl::Seconds(30)))
+        << "the replayed spool was never acknowledged";
     GW_ASSERT_OK(worker.Terminate());
     ExpectEachAnsweredRequestCountedOnce(tally);
   }
