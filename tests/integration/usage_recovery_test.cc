@@ -444,8 +444,11 @@ class UsageRecoveryTest : public ::testing::Test {
   // Provider "fake" (a gw-fake-provider), model "chat" with prices, team kTeam with limits far
   // above the load, and a key for it.
   void ConfigureServing() {
+    // A provider taking 10 ms per answer keeps the load's rate (and the records a control plane
+    // restart of unknown length lets pile up) within reason.
     absl::StatusOr<std::unique_ptr<FakeProviderProcess>> fake =
-        FakeProviderProcess::Start(GW_BIN_DIR "/gw-fake-provider", {"--api-key-env", kProviderEnv},
+        FakeProviderProcess::Start(GW_BIN_DIR "/gw-fake-provider",
+                                   {"--api-key-env", kProviderEnv, "--first-byte-delay-ms", "10"},
                                    {{kProviderEnv, kProviderSecret}});
     ASSERT_TRUE(fake.ok()) << fake.status();
     fake_ = *std::move(fake);
@@ -699,7 +702,7 @@ TEST_F(UsageRecoveryTest, ControlPlaneKilledUnderLoadLosesAndDoublesNothing) {
 
   LoadTally tally;
   {
-    ChatLoad load(worker.address(), key_, "load", 3, 3000);
+    ChatLoad load(worker.address(), key_, "load", 3, 10000);
     ASSERT_TRUE(load.WaitForAnswered(40, absl::Seconds(30))) << load.answered();
     // The kill must find the worker's usage stream up and busy, not yet to be opened.
     ASSERT_TRUE(PollUntil(
