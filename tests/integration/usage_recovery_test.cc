@@ -393,7 +393,7 @@ class WorkerUnderTest {
     if (!process_) return;
     (void)process_->Signal(SIGKILL);
     (void)process_->Wait(absl::Seconds(20));
-    last_log_ = process_->Log();
+    earlier_boots_log_ += process_->Log();
     process_.reset();
   }
 
@@ -403,7 +403,7 @@ class WorkerUnderTest {
     if (absl::Status s = process_->Signal(SIGTERM); !s.ok()) return s;
     absl::StatusOr<int> code = process_->Wait(absl::Seconds(30));
     if (!code.ok()) return code.status();
-    last_log_ = process_->Log();
+    earlier_boots_log_ += process_->Log();
     process_.reset();
     if (*code != 0) return absl::InternalError(absl::StrCat("exit code ", *code, " after SIGTERM"));
     return absl::OkStatus();
@@ -411,7 +411,10 @@ class WorkerUnderTest {
 
   const std::string& address() const { return address_; }
   const std::string& state_dir() const { return state_dir_; }
-  std::string Log() const { return process_ ? process_->Log() : last_log_; }
+  // Every boot's log, oldest first.
+  std::string Log() const {
+    return process_ ? absl::StrCat(earlier_boots_log_, process_->Log()) : earlier_boots_log_;
+  }
 
  private:
   const std::string state_dir_;
@@ -419,7 +422,7 @@ class WorkerUnderTest {
   const std::vector<std::string> extra_flags_;
   std::optional<Process> process_;
   std::string address_;
-  std::string last_log_;
+  std::string earlier_boots_log_;
 };
 
 class UsageRecoveryTest : public ::testing::Test {
