@@ -172,10 +172,12 @@ constexpr char kTeam[] = "metered";
 // 1M tokens (pico-USD per token: 2'500'000 and 10'000'000).
 constexpr int64_t kCostOfOneAnswerPicoUsd = 3 * 2'500'000 + 3 * 10'000'000;
 
-std::string ChatBody(bool provider_fails) {
-  return absl::StrCat(
-      R"({"model":"chat","messages":[{"role":"user","content":"hello there world"}])",
-      provider_fails ? R"(,"x_fake":{"status":500})" : "", "}");
+enum class Outcome { kAnswered, kProviderFails, kUnknownModel };
+
+std::string ChatBody(Outcome outcome) {
+  return absl::StrCat(R"({"model":")", outcome == Outcome::kUnknownModel ? "no-such-model" : "chat",
+                      R"(","messages":[{"role":"user","content":"hello there world"}])",
+                      outcome == Outcome::kProviderFails ? R"(,"x_fake":{"status":500})" : "", "}");
 }
 
 // What the clients saw: every answered request (any status: refusals are metered too).
@@ -210,7 +212,8 @@ struct LoadTally {
 };
 
 // Closed-loop chat load on one worker: `threads` clients each sending buffered chat completions
-// one after the other (every fifth one makes the provider fail, so failures are metered too),
+// one after the other (some make the provider fail (502), some name an unknown model (404): the
+// gateway meters failures and refusals too),
 // with unique x-request-ids "<tag>-<thread>-<n>", until Stop(), `max_requests` sent in all, or
 // two minutes passed.
 class ChatLoad {
@@ -246,6 +249,12 @@ class ChatLoad {
   }
 
  private:
+  static Outcome OutcomeOf(int64_t n) {
+    if (n % 5 == 4) return Outcome::kProviderFails;
+    if (n % 7 == 6) return Outcome::kUnknownModel;
+    return Outcome::kAnswered;
+  }
+
   void Run(int thread_index) {
     const std::map<std::string, std::string> base_headers = {
         {"authorization", absl::StrCat("Bearer ", key_)}, {"content-type", "application/json"}};
@@ -255,7 +264,7 @@ class ChatLoad {
       std::map<std::string, std::string> headers = base_headers;
       headers["x-request-id"] = request_id;
       absl::StatusOr<HttpResponse> response =
-          HttpRequest(address_, "POST", "/v1/chat/completions", headers, ChatBody(n % 5 == 4),
+          HttpRequest(address_, "POST", "/v1/chat/completions", headers, ChatBody(OutcomeOf(n)),
                       absl::Seconds(20));
       absl::MutexLock lock(&mu_);
       if (!response.ok()) {
@@ -799,7 +808,7 @@ TEST_F(UsageRecoveryTest, TwoRequestsWithOneRequestIdCountTwice) {
                     {{"authorization", absl::StrCat("Bearer ", key_)},
                      {"content-type", "application/json"},
                      {"x-request-id", "client-retry-7"}},
-                    ChatBody(false), absl::Seconds(20));
+                    ChatBody(Outcome::kAnswered), absl::Seconds(20));
     ASSERT_TRUE(response.ok()) << response.status();
     ASSERT_EQ(response->status, 200) << response->body;
     EXPECT_EQ(response->headers["x-request-id"], "client-retry-7");
