@@ -154,6 +154,21 @@ asio::awaitable<void> ExchangeBuffered(UpstreamCall& call, const RequestPlan& pl
   }
 }
 
+// Cancels the upstream call the moment the client goes away.
+class CancelWhenClientGone final : public ClientGoneListener {
+ public:
+  explicit CancelWhenClientGone(UpstreamCall& call) : call_(call) {}
+  void OnClientGone() override {
+    gone_ = true;
+    call_.Cancel();
+  }
+  bool gone() const { return gone_; }
+
+ private:
+  UpstreamCall& call_;
+  bool gone_ = false;
+};
+
 }  // namespace
 
 UpstreamHandler::UpstreamHandler(ApiKind api, std::shared_ptr<const ProviderCache> providers,
@@ -218,9 +233,19 @@ asio::awaitable<void> UpstreamHandler::Buffered(RequestContext& ctx, const Provi
   std::string& body = ctx.response.body;
   body.clear();
   BufferedExchange exchange;
-  if (ctx.client_stream != nullptr) {
-    // A client that hangs up while the provider works cancels the call (and its cost), as for
-    // streams; a pipelined next request read meanwhile stays in the session's buffer.
+  // A client that hangs up while the provider works cancels the call (and its cost), as for
+  // streams; a pipelined next request stays for the session.
+  CancelWhenClientGone watch(call);
+  if (ctx.client_stream != nullptr && ctx.client_stream->WatchClient(watch)) {
+    co_await ExchangeBuffered(call, plan, body, exchange);
+    ctx.client_stream->StopWatchingClient();
+    if (watch.gone()) {
+      body.clear();
+      ctx.usage.status = 499;
+      ctx.usage.failed = true;
+      co_return;
+    }
+  } else if (ctx.client_stream != nullptr) {
     using namespace asio::experimental::awaitable_operators;  // NOLINT: operator|| only.
     const auto done = co_await (ExchangeBuffered(call, plan, body, exchange) ||
                                 ctx.client_stream->WaitForClientGone());

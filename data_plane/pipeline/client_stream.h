@@ -6,13 +6,23 @@
 //   co_await ctx.client_stream->End();
 // While a handler waits on a provider (buffered or streaming, before Begin too),
 // WaitForClientGone() completes when the client closes its connection, so the handler can stop
-// the upstream call: co_await (Pump() || ctx.client_stream->WaitForClientGone()).
+// the upstream call: co_await (Pump() || ctx.client_stream->WaitForClientGone()). For a single
+// wait, WatchClient/StopWatchingClient do the same with a plain callback and no coroutine group.
 #pragma once
 
 #include "absl/strings/string_view.h"
 #include "boost/asio/awaitable.hpp"
 
 namespace gw::dp {
+
+// Told (on the client's thread) that the client closed or reset its connection.
+class ClientGoneListener {
+ public:
+  virtual void OnClientGone() = 0;
+
+ protected:
+  ~ClientGoneListener() = default;
+};
 
 class ClientStream {
  public:
@@ -26,6 +36,10 @@ class ClientStream {
   virtual boost::asio::awaitable<bool> End(bool clean) = 0;
   // Completes when the client closes or resets the connection; never otherwise (cancel it).
   virtual boost::asio::awaitable<void> WaitForClientGone() = 0;
+  // Until StopWatchingClient(), calls `listener` at most once if the client goes away; the
+  // listener must outlive that call. False when this stream cannot (use WaitForClientGone).
+  virtual bool WatchClient(ClientGoneListener& /*listener*/) { return false; }
+  virtual void StopWatchingClient() {}
   virtual bool started() const = 0;
 };
 

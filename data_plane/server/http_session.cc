@@ -1,7 +1,11 @@
 #include "data_plane/server/http_session.h"
 
+#include <sys/socket.h>
+
 #include <array>
+#include <cerrno>
 #include <charconv>
+#include <memory>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -285,6 +289,50 @@ asio::awaitable<void> HttpSession::WaitForClientGone() {
   }
   asio::steady_timer forever(socket_.get_executor(), std::chrono::steady_clock::time_point::max());
   co_await forever.async_wait(kNoThrow);
+}
+
+bool HttpSession::WatchClient(ClientGoneListener& listener) {
+  // A handler of an earlier watch may still be queued holding the old state: never hand it the
+  // new listener.
+  if (client_watch_ == nullptr || client_watch_.use_count() > 1) {
+    client_watch_ = std::make_shared<ClientWatch>();
+  }
+  client_watch_->listener = &listener;
+  ArmClientWatch(client_watch_);
+  return true;
+}
+
+void HttpSession::ArmClientWatch(std::shared_ptr<ClientWatch> watch) {
+  socket_.async_wait(
+      asio::socket_base::wait_read,
+      [this, watch = std::move(watch)](const boost::system::error_code& error) mutable {
+        // A stopped watch may outlive the session: look at nothing but `watch` then.
+        if (watch->listener == nullptr) return;
+        if (!error) {
+          char byte;
+          const ssize_t peeked = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (peeked > 0) {
+            // A pipelined request: it stays unread for the next round; the watch ends here.
+            watch->listener = nullptr;
+            return;
+          }
+          if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            ArmClientWatch(std::move(watch));  // Not readable after all.
+            return;
+          }
+        }
+        // End of stream, a reset, or the socket closed under the wait.
+        ClientGoneListener* listener = std::exchange(watch->listener, nullptr);
+        client_gone_ = error != asio::error::operation_aborted;
+        listener->OnClientGone();
+      });
+}
+
+void HttpSession::StopWatchingClient() {
+  if (client_watch_ == nullptr || client_watch_->listener == nullptr) return;
+  client_watch_->listener = nullptr;
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);  // Only the watch waits on the socket meanwhile.
 }
 
 asio::awaitable<void> HttpSession::LingeringClose() {

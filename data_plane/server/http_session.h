@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <memory_resource>
 #include <optional>
 #include <string>
@@ -63,6 +64,11 @@ class HttpSession final : public boost::intrusive::list_base_hook<
   // kept for the next request. Once it saw the client go, the session writes no response and
   // closes the connection.
   boost::asio::awaitable<void> WaitForClientGone() override;
+  // The same watch for one buffered call, at a fraction of the cost: a readiness wait (which
+  // consumes no byte) and a peek telling a close from a pipelined request. A pipelined request
+  // ends the watch.
+  bool WatchClient(ClientGoneListener& listener) override;
+  void StopWatchingClient() override;
   bool started() const override { return stream_started_; }
 
  private:
@@ -75,6 +81,12 @@ class HttpSession final : public boost::intrusive::list_base_hook<
   boost::asio::awaitable<void> LingeringClose();
   void AssignRequestId();
   void ArmIdleDeadline(absl::Duration timeout);
+  // Who WatchClient tells; shared with the pending wait's handler, which may run after the
+  // session is gone and then must touch nothing else.
+  struct ClientWatch {
+    ClientGoneListener* listener = nullptr;  // Null once stopped or fired.
+  };
+  void ArmClientWatch(std::shared_ptr<ClientWatch> watch);
 
   SessionEnv& env_;
   boost::asio::ip::tcp::socket socket_;
@@ -99,6 +111,7 @@ class HttpSession final : public boost::intrusive::list_base_hook<
   bool stream_write_failed_ = false;
   // WaitForClientGone saw the connection end (EOF or reset) during the current request.
   bool client_gone_ = false;
+  std::shared_ptr<ClientWatch> client_watch_;  // Made on the first WatchClient.
 };
 
 using SessionList =
