@@ -37,7 +37,7 @@ class UsageIngestor {
     // The writer starts a new transaction once this many records are in the current one, so a
     // backlog is stored in a few large commits without one commit growing without bound.
     size_t max_records_per_transaction = 20'000;
-    // Records queued and not yet taken by the writer. Callers keep one batch per stream in
+    // Records queued and not yet taken by the writer. Callers keep a few batches per stream in
     // flight, so this bounds the backlog of a burst of reconnecting workers; beyond it Submit
     // answers RESOURCE_EXHAUSTED and the worker retries later.
     size_t max_queued_records = 1'000'000;

@@ -44,97 +44,108 @@ UsageStreamReactor::UsageStreamReactor(UsageStreamSet& streams, UsageIngestor& i
   const bool attached = streams_.Attach(this);
   std::lock_guard lock(mu_);
   if (!attached) {
-    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "control plane is shutting down"));
-    return;
+    EndLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "control plane is shutting down"));
   }
   // Close() may have run between Attach and here.
-  if (!finish_called_) StartRead(&batch_);
+  MaybeReadLocked();
+  MaybeFinishLocked();
 }
 
 void UsageStreamReactor::Close(const grpc::Status& status) {
   std::lock_guard lock(mu_);
-  if (!closing_status_.has_value()) closing_status_ = status;
-  // With a batch pending or its ack being written, the stream ends right after that ack.
-  if (!pending_ && !writing_) FinishLocked(status);
+  EndLocked(status);
+  MaybeFinishLocked();
 }
 
 void UsageStreamReactor::OnReadDone(bool ok) {
   std::lock_guard lock(mu_);
-  if (finish_called_ || finish_wanted_.has_value()) return;
+  reading_ = false;
   if (!ok) {
-    // The worker half-closed (every batch it sent is acknowledged) or the call is gone.
-    FinishLocked(grpc::Status::OK);
-    return;
+    // The worker half-closed (the acks of what it sent are still written) or the call is gone.
+    EndLocked(grpc::Status::OK);
+  } else if (end_status_.has_value()) {
+    // Not acknowledged, so the worker sends it again (to the next control plane).
+    batch_.Clear();
+  } else {
+    if (worker_id_.empty()) worker_id_ = batch_.worker_id();
+    ++batches_;
+    const uint64_t batch_id = batch_.batch_id();
+    // The callback may run on the writer thread before Submit returns; it waits for mu_.
+    ++submitted_;
+    absl::Status submitted = ingestor_.Submit(
+        std::move(batch_), [this](absl::StatusOr<UsageAck> ack) { OnStored(std::move(ack)); });
+    batch_.Clear();
+    if (!submitted.ok()) {
+      --submitted_;
+      spdlog::warn("usage batch {} from worker {} ({}) refused: {}", batch_id, worker_id_, peer_,
+                   submitted.ToString());
+      // The batches before it are still acknowledged once stored.
+      EndLocked(ToGrpcStatus(submitted));
+    }
   }
-  if (closing_status_.has_value()) {
-    // Not acknowledged, so the worker sends it again to the next control plane.
-    FinishLocked(*closing_status_);
-    return;
-  }
-  if (worker_id_.empty()) worker_id_ = batch_.worker_id();
-  ++batches_;
-  const uint64_t batch_id = batch_.batch_id();
-  // The callback may run on the writer thread before Submit returns; it waits for mu_.
-  pending_ = true;
-  absl::Status submitted = ingestor_.Submit(
-      std::move(batch_), [this](absl::StatusOr<UsageAck> ack) { OnStored(std::move(ack)); });
-  batch_.Clear();
-  if (!submitted.ok()) {
-    pending_ = false;
-    spdlog::warn("usage batch {} from worker {} ({}) refused: {}", batch_id, worker_id_, peer_,
-                 submitted.ToString());
-    FinishLocked(ToGrpcStatus(submitted));
-  }
+  MaybeReadLocked();
+  MaybeFinishLocked();
 }
 
 void UsageStreamReactor::OnStored(absl::StatusOr<UsageAck> ack) {
   std::lock_guard lock(mu_);
-  pending_ = false;
+  --submitted_;
   if (!ack.ok()) {
-    FinishLocked(ToGrpcStatus(ack.status()));
-    return;
+    // Later batches of this stream may still be stored, but acking them past a gap would
+    // break the in-order acks; the worker replays them and they count as duplicates.
+    acks_stopped_ = true;
+    EndLocked(ToGrpcStatus(ack.status()));
+  } else if (!acks_stopped_) {
+    stored_acks_.push_back(*std::move(ack));
   }
-  if (finish_wanted_.has_value()) {
-    grpc::Status status = *std::move(finish_wanted_);
-    finish_wanted_.reset();
-    FinishLocked(std::move(status));
-    return;
-  }
-  ack_ = *std::move(ack);
-  writing_ = true;
-  StartWrite(&ack_);
+  MaybeWriteLocked();
+  MaybeFinishLocked();
 }
 
 void UsageStreamReactor::OnWriteDone(bool ok) {
   std::lock_guard lock(mu_);
   writing_ = false;
-  if (finish_wanted_.has_value()) {
-    grpc::Status status = *std::move(finish_wanted_);
-    finish_wanted_.reset();
-    FinishLocked(std::move(status));
-    return;
-  }
   if (!ok) {
     // The batch is stored; the worker, never having seen the ack, replays it as duplicates.
-    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "usage stream write failed"));
-    return;
+    acks_stopped_ = true;
+    stored_acks_.clear();
+    EndLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "usage stream write failed"));
   }
-  if (closing_status_.has_value()) {
-    FinishLocked(*closing_status_);
-    return;
-  }
+  MaybeWriteLocked();
+  MaybeReadLocked();
+  MaybeFinishLocked();
+}
+
+void UsageStreamReactor::EndLocked(grpc::Status status) {
+  if (!end_status_.has_value()) end_status_ = std::move(status);
+}
+
+size_t UsageStreamReactor::InFlightLocked() const {
+  return submitted_ + stored_acks_.size() + (writing_ ? 1 : 0);
+}
+
+void UsageStreamReactor::MaybeReadLocked() {
+  if (reading_ || finish_called_ || end_status_.has_value()) return;
+  if (InFlightLocked() >= kMaxBatchesInFlight) return;  // OnWriteDone reads on.
+  reading_ = true;
   StartRead(&batch_);
 }
 
-void UsageStreamReactor::FinishLocked(grpc::Status status) {
-  if (finish_called_) return;
-  if (pending_ || writing_) {
-    // The ingestor's callback or OnWriteDone finishes later; until then the reactor must live.
-    if (!finish_wanted_.has_value()) finish_wanted_ = std::move(status);
-    return;
-  }
+void UsageStreamReactor::MaybeWriteLocked() {
+  if (writing_ || finish_called_ || stored_acks_.empty()) return;
+  ack_ = std::move(stored_acks_.front());
+  stored_acks_.pop_front();
+  writing_ = true;
+  StartWrite(&ack_);
+}
+
+void UsageStreamReactor::MaybeFinishLocked() {
+  if (finish_called_ || !end_status_.has_value()) return;
+  // The ingestor's callbacks and OnWriteDone must find the reactor alive; stored acks are
+  // written first. An outstanding Read is fine: Finish completes it with ok=false.
+  if (submitted_ > 0 || writing_ || !stored_acks_.empty()) return;
   finish_called_ = true;
-  Finish(std::move(status));
+  Finish(*end_status_);
 }
 
 void UsageStreamReactor::OnDone() {

@@ -1,11 +1,12 @@
-// One worker's ReportUsage call: reads a batch, hands it to the ingestor, writes its ack once
-// the batch is durably stored, and only then reads the next batch (one batch per stream in
-// flight: a stream that sends faster than the database stores is held back by gRPC's flow
-// control rather than by memory here).
+// One worker's ReportUsage call: reads batches, hands each to the ingestor and writes its ack,
+// in order, once it is durably stored. Up to kMaxBatchesInFlight batches per stream are read
+// ahead of their acks, so that a reporter keeping several in flight has them merged into one
+// group commit; beyond that gRPC's flow control holds the stream back, not memory here.
 //   return new UsageStreamReactor(streams, ingestor, context->peer());  // from ReportUsage
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -28,7 +29,8 @@ class UsageStreamSet {
   // False once CloseAll ran: the stream must finish at once.
   bool Attach(UsageStreamReactor* stream);
   void Detach(UsageStreamReactor* stream);
-  // Ends every stream (each after the ack of its pending batch) and refuses new ones.
+  // Ends every stream (each after the acks of the batches it already read) and refuses new
+  // ones.
   void CloseAll(const grpc::Status& status);
   size_t size() const;
 
@@ -38,18 +40,26 @@ class UsageStreamSet {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-// States, all under mu_: reading (a Read outstanding) -> pending (batch with the ingestor, no
-// Read) -> writing (the ack's Write outstanding) -> reading again. Finish happens once, never
-// while a batch is pending (the ingestor's callback must find the reactor alive) nor during a
-// Write. A bad batch ends the stream with the ingestor's status (INVALID_ARGUMENT, naming the
-// record); nothing of that batch is stored and the acks already sent stand. The reactor deletes
-// itself in OnDone.
+// All state is under mu_. A Read is outstanding whenever the stream is open and fewer than
+// kMaxBatchesInFlight batches are unacknowledged; each batch read goes to the ingestor, its ack
+// is queued once the ingestor reports it stored (the ingestor completes one stream's batches in
+// the order they were submitted) and written in that order, one Write at a time. Once the
+// stream is to end (half-close, Close, a refused or failed batch, a failed Write) no further
+// batch is read; acks of batches stored before the failure are still written, those after it
+// are not (the worker replays them as duplicates), and Finish happens once no ingestor callback
+// is outstanding (it must find the reactor alive) and no Write is. A bad batch ends the stream
+// with the ingestor's status (INVALID_ARGUMENT, naming the record); nothing of that batch is
+// stored. The reactor deletes itself in OnDone.
 class UsageStreamReactor final
     : public grpc::ServerBidiReactor<gateway::usage::v1::UsageBatch, gateway::usage::v1::UsageAck> {
  public:
   UsageStreamReactor(UsageStreamSet& streams, UsageIngestor& ingestor, std::string peer);
 
-  // From UsageStreamSet::CloseAll: finish after the pending batch's ack, if any.
+  // Batches read ahead of their acks on one stream: enough for a reporter's pipeline to reach
+  // the group commit, small enough that a stream holds little memory.
+  static constexpr size_t kMaxBatchesInFlight = 4;
+
+  // From UsageStreamSet::CloseAll: finish after the acks of the batches already read.
   void Close(const grpc::Status& status);
 
  private:
@@ -61,7 +71,14 @@ class UsageStreamReactor final
 
   // The ingestor's callback, on its writer thread.
   void OnStored(absl::StatusOr<gateway::usage::v1::UsageAck> ack);
-  void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Each starts its operation when the state allows it.
+  void MaybeReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaybeWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The stream is to end with `status` (the first reason wins) once drained.
+  void EndLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  size_t InFlightLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   UsageStreamSet& streams_;
   UsageIngestor& ingestor_;
@@ -69,14 +86,18 @@ class UsageStreamReactor final
 
   // std:: rather than absl::Mutex: Debian's abseil is not built for ThreadSanitizer.
   std::mutex mu_;
-  gateway::usage::v1::UsageBatch batch_ ABSL_GUARDED_BY(mu_);
-  gateway::usage::v1::UsageAck ack_ ABSL_GUARDED_BY(mu_);
-  bool pending_ ABSL_GUARDED_BY(mu_) = false;
+  gateway::usage::v1::UsageBatch batch_ ABSL_GUARDED_BY(mu_);  // The outstanding Read's.
+  gateway::usage::v1::UsageAck ack_ ABSL_GUARDED_BY(mu_);      // The outstanding Write's.
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  // Close() ran: finish with closing_status_ once the last ack is written.
-  std::optional<grpc::Status> closing_status_ ABSL_GUARDED_BY(mu_);
-  // Finish deferred until the pending batch or the outstanding Write completes.
-  std::optional<grpc::Status> finish_wanted_ ABSL_GUARDED_BY(mu_);
+  // Batches with the ingestor, callback not yet run.
+  size_t submitted_ ABSL_GUARDED_BY(mu_) = 0;
+  // Stored batches' acks not yet written, in batch order.
+  std::deque<gateway::usage::v1::UsageAck> stored_acks_ ABSL_GUARDED_BY(mu_);
+  // A batch failed or a Write did: acks of batches stored later are dropped.
+  bool acks_stopped_ ABSL_GUARDED_BY(mu_) = false;
+  // Set once the stream is to end: no more reads; Finish with it once drained.
+  std::optional<grpc::Status> end_status_ ABSL_GUARDED_BY(mu_);
   bool finish_called_ ABSL_GUARDED_BY(mu_) = false;
   int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
   std::string worker_id_ ABSL_GUARDED_BY(mu_);
