@@ -47,6 +47,7 @@ absl::Status UsageIngestor::Submit(UsageBatch batch, AckCallback done) {
           "usage ingestion is behind (", queued_records_, " records queued); retry later"));
     }
     queued_records_ += records;
+    ++batches_submitted_;
     queue_.push_back(Pending{std::move(batch), std::move(done)});
   }
   queued_.notify_one();
@@ -61,6 +62,11 @@ int64_t UsageIngestor::records_stored() const {
 int64_t UsageIngestor::commits() const {
   std::lock_guard lock(mu_);
   return commits_;
+}
+
+int64_t UsageIngestor::batches_submitted() const {
+  std::lock_guard lock(mu_);
+  return batches_submitted_;
 }
 
 void UsageIngestor::Run() {

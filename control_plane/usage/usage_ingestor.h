@@ -61,6 +61,8 @@ class UsageIngestor {
   int64_t records_stored() const;
   // Transactions committed since start.
   int64_t commits() const;
+  // Batches Submit accepted since start, stored or not yet; for tests and logs.
+  int64_t batches_submitted() const;
 
  private:
   struct Pending {
@@ -86,6 +88,7 @@ class UsageIngestor {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t records_stored_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t batches_submitted_ ABSL_GUARDED_BY(mu_) = 0;
 
   std::thread thread_;  // Last: started once everything above is ready.
 };

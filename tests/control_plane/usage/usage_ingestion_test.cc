@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "tests/control_plane/usage/usage_test_env.h"
 
 namespace gw::testing {
@@ -171,6 +173,50 @@ TEST(UsageIngestionTest, PipelinedBatchesAreAcknowledgedInOrder) {
     EXPECT_EQ(ack->accepted(), 1);
   }
   EXPECT_TRUE(reporter.Finish().ok());
+}
+
+// A reporter keeping several batches in flight has them read ahead while the writer is busy,
+// so they meet in one group commit; each ack still comes in order and after its commit.
+TEST(UsageIngestionTest, PipelinedBatchesShareACommitAndEachAckFollowsIt) {
+  UsageTestServer server;
+  cp::UsageIngestor& ingestor = server.usage().ingestor();
+  TestReporter reporter(server.channel(), kWorkerToken);
+  constexpr int kBatches = 4;
+  constexpr int kRecordsPerBatch = 50;
+  const int64_t submitted_before = ingestor.batches_submitted();
+  const int64_t commits_before = ingestor.commits();
+  {
+    // Holding the connection keeps the writer from committing anything meanwhile.
+    std::unique_lock busy = server.store().database().Lock();
+    for (int b = 1; b <= kBatches; ++b) {
+      std::vector<UsageRecord> records;
+      for (int i = 0; i < kRecordsPerBatch; ++i) {
+        records.push_back(MakeRecord(absl::StrCat("pipe", b, "-", i)));
+      }
+      ASSERT_TRUE(reporter.Write(MakeBatch(static_cast<uint64_t>(b), records)));
+    }
+    // No ack can come while nothing commits, so the stream must read all four ahead.
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (ingestor.batches_submitted() - submitted_before < kBatches && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+    ASSERT_EQ(ingestor.batches_submitted() - submitted_before, kBatches);
+  }
+  int64_t acknowledged = 0;
+  for (int b = 1; b <= kBatches; ++b) {
+    std::optional<UsageAck> ack = reporter.Read();
+    ASSERT_TRUE(ack.has_value());
+    EXPECT_EQ(ack->batch_id(), static_cast<uint64_t>(b));
+    EXPECT_EQ(ack->accepted(), kRecordsPerBatch);
+    acknowledged += ack->accepted();
+    // Committed before acknowledged: another connection already sees at least these records.
+    EXPECT_GE(StoredRecords(server), acknowledged);
+  }
+  EXPECT_EQ(StoredRecords(server), kBatches * kRecordsPerBatch);
+  // The first batch the writer took alone at most; the three read ahead behind it share one.
+  EXPECT_LE(ingestor.commits() - commits_before, 2);
+  grpc::Status finished = reporter.Finish();
+  EXPECT_TRUE(finished.ok()) << finished.error_message();
 }
 
 TEST(UsageIngestionTest, HalfClosedStreamStillGetsItsLastAck) {
