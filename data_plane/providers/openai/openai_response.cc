@@ -32,6 +32,23 @@ bool HasContentDelta(absl::string_view data) {
   return at + 1 < data.size() && data[at] == '"' && data[at + 1] != '"';
 }
 
+// Whether `quoted_key` (e.g. "\"usage\"") may be a member of the event: it occurs followed by
+// a colon and, with `object_only`, by an object. A substring test like HasContentDelta's (an
+// escaped quote never matches), so that the common chunk costs no JSON scan.
+bool MayHaveMember(absl::string_view data, absl::string_view quoted_key, bool object_only) {
+  for (size_t key = data.find(quoted_key); key != absl::string_view::npos;
+       key = data.find(quoted_key, key + 1)) {
+    size_t at = key + quoted_key.size();
+    while (at < data.size() && absl::ascii_isspace(static_cast<unsigned char>(data[at]))) ++at;
+    if (at >= data.size() || data[at] != ':') continue;
+    if (!object_only) return true;
+    ++at;
+    while (at < data.size() && absl::ascii_isspace(static_cast<unsigned char>(data[at]))) ++at;
+    if (at < data.size() && data[at] == '{') return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 TokenUsage ParseOpenAiUsageObject(absl::string_view usage_object) {
@@ -67,9 +84,10 @@ StreamAction ClassifyOpenAiStreamEvent(absl::string_view data, StreamState& stat
     return StreamAction::kForward;
   }
   if (HasContentDelta(data)) ++state.content_deltas;
-  // Most chunks carry "usage":null or nothing at all; only look closer when a usage object
-  // might be there.
-  if (!absl::StrContains(data, "\"usage\"") && !absl::StrContains(data, "\"error\"")) {
+  // Nearly every chunk carries "usage":null (include_usage is forced upstream) or no usage at
+  // all; scan the event only when a usage object or an error member may be there.
+  if (!MayHaveMember(data, "\"usage\"", /*object_only=*/true) &&
+      !MayHaveMember(data, "\"error\"", /*object_only=*/false)) {
     return StreamAction::kForward;
   }
   JsonObjectScan scan;

@@ -71,6 +71,25 @@ TEST(OpenAiStreamFilterTest, UsageInAContentChunkIsMeteredAndForwarded) {
   EXPECT_EQ(filter.usage().completion_tokens, 4);
 }
 
+TEST(OpenAiStreamFilterTest, UsageObjectAfterWhitespaceIsMetered) {
+  // Pretty-printed by some OpenAI-compatible servers.
+  OpenAiStreamFilter filter(/*client_wants_usage=*/false);
+  EXPECT_EQ(filter.OnEvent(R"({"choices": [], "usage" :
+    {"prompt_tokens": 5, "completion_tokens": 6}})"),
+            StreamAction::kDrop);
+  EXPECT_EQ(filter.usage().completion_tokens, 6);
+}
+
+TEST(OpenAiStreamFilterTest, TheWordUsageInTheAnswerIsNotUsage) {
+  OpenAiStreamFilter filter(/*client_wants_usage=*/false);
+  EXPECT_EQ(
+      filter.OnEvent(
+          R"({"choices":[{"delta":{"content":"the \"usage\": {} field and \"error\": x"}}],"usage":null})"),
+      StreamAction::kForward);
+  EXPECT_FALSE(filter.usage().reported);
+  EXPECT_FALSE(filter.saw_error());
+}
+
 TEST(OpenAiStreamFilterTest, ChoicesWithoutUsageAreForwarded) {
   // Azure's first chunk: empty choices, prompt filter results, no usage.
   OpenAiStreamFilter filter(/*client_wants_usage=*/false);
