@@ -1,9 +1,10 @@
 // cp_usage_load: usage ingestion rate of the control plane. Starts a control plane on a fresh
 // database (loopback), then N synthetic reporters, each on its own connection and its own
 // ReportUsage stream with the worker token, send batches of realistic records with unique record
-// ids and wait for each batch's ack (as a worker's reporter does). Prints records/s acknowledged
-// (so committed to SQLite) as key=value figures on stdout.
-//   cp_usage_load --reporters 4 --records-per-reporter 50000 --batch 500
+// ids, keeping up to --in-flight batches unacknowledged (as a worker's reporter does), and check
+// that every ack comes in order. Prints records/s acknowledged (so committed to SQLite) as
+// key=value figures on stdout.
+//   cp_usage_load --reporters 4 --records-per-reporter 50000 --batch 500 --in-flight 2
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,6 +37,7 @@ struct Flags {
   int reporters = 4;
   int records_per_reporter = 50'000;
   int batch = 500;
+  int in_flight = 1;
   int timeout_s = 300;
 };
 
@@ -108,14 +111,27 @@ void RunReporter(const Flags& flags, const std::string& address, const std::stri
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(flags.timeout_s));
   while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
   auto stream = stub->ReportUsage(&context);
-  for (const usage::UsageBatch& batch : batches) {
+  // Acks come in the order sent; a window of unacknowledged batch ids checks it.
+  std::deque<uint64_t> unacknowledged;
+  size_t next = 0;
+  bool broken = false;
+  while (!broken && (next < batches.size() || !unacknowledged.empty())) {
+    while (next < batches.size() && unacknowledged.size() < static_cast<size_t>(flags.in_flight)) {
+      if (!stream->Write(batches[next])) {
+        broken = true;
+        break;
+      }
+      unacknowledged.push_back(batches[next++].batch_id());
+    }
+    if (broken || unacknowledged.empty()) break;
     usage::UsageAck ack;
-    if (!stream->Write(batch) || !stream->Read(&ack)) break;
-    if (ack.batch_id() != batch.batch_id()) {
-      result.status = absl::InternalError(
-          absl::StrCat("ack for batch ", ack.batch_id(), " while waiting for ", batch.batch_id()));
+    if (!stream->Read(&ack)) break;
+    if (ack.batch_id() != unacknowledged.front()) {
+      result.status = absl::InternalError(absl::StrCat(
+          "ack for batch ", ack.batch_id(), " while waiting for ", unacknowledged.front()));
       return;
     }
+    unacknowledged.pop_front();
     result.acknowledged += ack.accepted() + ack.duplicates();
     result.duplicates += ack.duplicates();
   }
@@ -175,8 +191,9 @@ absl::Status Run(const Flags& flags) {
     return absl::InternalError(absl::StrCat(sent, " records sent, ", acknowledged,
                                             " acknowledged, ", duplicates, " as duplicates"));
   }
-  std::printf("usage_reporters=%d\nusage_batch_records=%d\nusage_records=%lld\n", flags.reporters,
-              flags.batch, static_cast<long long>(acknowledged));
+  std::printf(
+      "usage_reporters=%d\nusage_batch_records=%d\nusage_in_flight=%d\nusage_records=%lld\n",
+      flags.reporters, flags.batch, flags.in_flight, static_cast<long long>(acknowledged));
   std::printf("usage_seconds=%.3f\nusage_records_per_s=%.0f\n", seconds,
               static_cast<double>(acknowledged) / seconds);
   GW_RETURN_IF_ERROR(cp.Stop());
@@ -208,6 +225,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--batch", flags.batch, "records per batch (a worker's default is 500)")
       ->check(CLI::Range(1, 20'000))
+      ->capture_default_str();
+  app.add_option("--in-flight", flags.in_flight,
+                 "batches each reporter keeps unacknowledged (the control plane reads 4 ahead)")
+      ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_option("--timeout-s", flags.timeout_s, "give up after this")
       ->check(CLI::Range(1, 3600))
