@@ -190,7 +190,10 @@ std::vector<SpooledRecord> UsageReporter::NextBatch() {
                            std::min(send_by, absl::Now() + absl::Milliseconds(20)));
   }
   if (stopping()) return {};
-  std::vector<SpooledRecord> batch = spool_->Pending(0, options_.max_batch_records);
+  const size_t limit = spool_->pending_count() > options_.max_batch_records
+                           ? std::max(options_.max_batch_records, options_.backlog_batch_records)
+                           : options_.max_batch_records;
+  std::vector<SpooledRecord> batch = spool_->Pending(0, limit);
   if (!batch.empty() && batch.front().sequence <= isolate_up_to_) batch.resize(1);
   return batch;
 }

@@ -31,6 +31,10 @@ struct UsageReporterOptions {
   // whichever comes first, so that a record reaches the control plane well within a second.
   size_t max_batch_records = 500;
   absl::Duration linger = absl::Milliseconds(200);
+  // When more than max_batch_records already wait in the spool (a backlog after an outage or a
+  // slow control plane), a batch takes up to this many: catching up then costs a quarter of the
+  // round trips, and the control plane stores about 1.5x the records per CPU-second.
+  size_t backlog_batch_records = 2'000;
   // The writer gathers records this long before each write + fdatasync (group commit), so a busy
   // worker syncs at most 1 / interval times a second instead of once per request: a sync per
   // request cost each request a thread wake-up and a disk flush on the serving core. Records

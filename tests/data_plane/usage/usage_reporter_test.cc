@@ -67,6 +67,7 @@ class ControlPlaneUsage {
   int64_t StoredRecords() const {
     return CountFromSecondConnection(db_path_, "SELECT COUNT(*) FROM usage_records");
   }
+  int64_t BatchesReceived() const { return usage_->ingestor().batches_submitted(); }
 
  private:
   const std::string db_path_;
@@ -181,6 +182,22 @@ TEST_F(UsageReporterTest, OutageKeepsRecordsSpooledAndDeliversThemOnceWhenBack) 
   ASSERT_NO_FATAL_FAILURE(control_plane_.Start());
   ASSERT_TRUE(PollUntil([&] { return spool->pending_count() == 0; }, absl::Seconds(15)));
   EXPECT_EQ(control_plane_.StoredRecords(), 35);
+}
+
+TEST_F(UsageReporterTest, BacklogIsSentInBiggerBatches) {
+  auto spool = OpenSpool(spool_dir_);
+  // What an outage leaves: far more than one batch waiting when the stream opens.
+  std::vector<gateway::usage::v1::UsageRecord> backlog;
+  for (int i = 0; i < 1'000; ++i) backlog.push_back(MakeRecord(ids_.Next()));
+  ASSERT_TRUE(spool->Append(backlog).ok());
+  UsageReporterOptions options = Options();  // Batches of 50 when not behind.
+  options.backlog_batch_records = 500;
+  UsageReporter reporter(options, spool.get());
+  reporter.Start();
+  ASSERT_TRUE(PollUntil([&] { return spool->pending_count() == 0; }, absl::Seconds(15)));
+  EXPECT_EQ(control_plane_.StoredRecords(), 1'000);
+  // Two batches of 500 rather than twenty of 50.
+  EXPECT_EQ(control_plane_.BatchesReceived(), 2);
 }
 
 TEST_F(UsageReporterTest, ReplayAfterACrashBeforeDeletionIsCountedOnce) {
