@@ -190,11 +190,26 @@ std::vector<SpooledRecord> UsageReporter::NextBatch() {
                            std::min(send_by, absl::Now() + absl::Milliseconds(20)));
   }
   if (stopping()) return {};
-  const size_t limit = spool_->pending_count() > options_.max_batch_records
-                           ? std::max(options_.max_batch_records, options_.backlog_batch_records)
-                           : options_.max_batch_records;
-  std::vector<SpooledRecord> batch = spool_->Pending(0, limit);
+  std::vector<SpooledRecord> batch = spool_->Pending(0, BatchLimit(spool_->pending_count()));
   if (!batch.empty() && batch.front().sequence <= isolate_up_to_) batch.resize(1);
+  return batch;
+}
+
+size_t UsageReporter::BatchLimit(size_t waiting) const {
+  return waiting > options_.max_batch_records
+             ? std::max(options_.max_batch_records, options_.backlog_batch_records)
+             : options_.max_batch_records;
+}
+
+std::vector<SpooledRecord> UsageReporter::ReadyBatchAfter(uint64_t after,
+                                                          size_t in_flight_records) const {
+  // Records being isolated after a refusal go one stream round trip at a time.
+  if (after < isolate_up_to_) return {};
+  const size_t pending = spool_->pending_count();
+  const size_t waiting = pending > in_flight_records ? pending - in_flight_records : 0;
+  if (waiting < options_.max_batch_records) return {};
+  std::vector<SpooledRecord> batch = spool_->Pending(after, BatchLimit(waiting));
+  if (batch.size() < options_.max_batch_records) return {};
   return batch;
 }
 
@@ -209,34 +224,61 @@ bool UsageReporter::RunStream() {
   std::unique_ptr<grpc::ClientReaderWriter<UsageBatch, UsageAck>> stream =
       stub_->ReportUsage(&context);
   bool acknowledged_any = false;
-  std::vector<SpooledRecord> batch;
-  while (true) {
-    batch = NextBatch();
-    if (batch.empty()) {
-      context.TryCancel();
-      break;
-    }
+  // Batches sent and not yet acknowledged, oldest first; acks come in this order.
+  struct SentBatch {
+    uint64_t batch_id;
+    std::vector<SpooledRecord> records;
+  };
+  std::deque<SentBatch> in_flight;
+  size_t in_flight_records = 0;
+  const auto send = [&](std::vector<SpooledRecord> records) {
     UsageBatch message;
     message.set_batch_id(next_batch_id_++);
     message.set_worker_id(options_.worker_id);
-    for (const SpooledRecord& spooled : batch) *message.add_records() = spooled.record;
+    for (const SpooledRecord& spooled : records) *message.add_records() = spooled.record;
+    in_flight_records += records.size();
+    in_flight.push_back(SentBatch{message.batch_id(), std::move(records)});
+    return stream->Write(message);
+  };
+  while (true) {
+    if (in_flight.empty()) {
+      std::vector<SpooledRecord> batch = NextBatch();
+      if (batch.empty()) {
+        context.TryCancel();
+        break;
+      }
+      if (!send(std::move(batch))) break;
+    }
+    bool written = true;
+    while (written && in_flight.size() < std::max<size_t>(1, options_.max_batches_in_flight)) {
+      std::vector<SpooledRecord> more =
+          ReadyBatchAfter(in_flight.back().records.back().sequence, in_flight_records);
+      if (more.empty()) break;
+      written = send(std::move(more));
+    }
     UsageAck ack;
-    if (!stream->Write(message) || !stream->Read(&ack)) break;
-    if (ack.batch_id() != message.batch_id()) {
+    if (!written || !stream->Read(&ack)) break;
+    if (ack.batch_id() != in_flight.front().batch_id) {
       spdlog::error("usage reporting: ack for batch {} while waiting for batch {}; reconnecting",
-                    ack.batch_id(), message.batch_id());
+                    ack.batch_id(), in_flight.front().batch_id);
       context.TryCancel();
-      batch.clear();
+      in_flight.clear();
       break;
     }
     connected_.store(true, std::memory_order_release);
     acknowledged_any = true;
-    if (absl::Status status = spool_->Acknowledge(batch.back().sequence); !status.ok()) {
+    if (absl::Status status = spool_->Acknowledge(in_flight.front().records.back().sequence);
+        !status.ok()) {
       spdlog::error("usage spool: {}", status.ToString());
     }
-    batch.clear();
+    in_flight_records -= in_flight.front().records.size();
+    in_flight.pop_front();
     NotifyProgress();
   }
+  // A refusal ends the stream right after the acks of the batches before it: the refused batch
+  // is the oldest one not acknowledged.
+  std::vector<SpooledRecord> batch;
+  if (!in_flight.empty()) batch = std::move(in_flight.front().records);
   const grpc::Status status = stream->Finish();
   {
     std::lock_guard lock(mu_);

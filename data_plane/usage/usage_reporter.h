@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +36,9 @@ struct UsageReporterOptions {
   // slow control plane), a batch takes up to this many: catching up then costs a quarter of the
   // round trips, and the control plane stores about 1.5x the records per CPU-second.
   size_t backlog_batch_records = 2'000;
+  // With a backlog, up to this many batches go out before the first ack comes back, so that the
+  // control plane commits one while the next travels (it reads up to 4 per stream ahead).
+  size_t max_batches_in_flight = 2;
   // The writer gathers records this long before each write + fdatasync (group commit), so a busy
   // worker syncs at most 1 / interval times a second instead of once per request: a sync per
   // request cost each request a thread wake-up and a disk flush on the serving core. Records
@@ -88,6 +92,11 @@ class UsageReporter {
   bool RunStream();
   // Waits for pending records and lingers; empty when stopping.
   std::vector<SpooledRecord> NextBatch();
+  // A full batch of the records after `after` (the last one in flight) when a backlog holds one
+  // already; otherwise empty, without waiting.
+  std::vector<SpooledRecord> ReadyBatchAfter(uint64_t after, size_t in_flight_records) const;
+  // The batch size for `waiting` records not yet in flight.
+  size_t BatchLimit(size_t waiting) const;
   bool SleepUnlessStopped(absl::Duration delay);
   bool stopping() const;
   void NotifyProgress();

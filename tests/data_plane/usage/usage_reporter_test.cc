@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,6 +69,8 @@ class ControlPlaneUsage {
     return CountFromSecondConnection(db_path_, "SELECT COUNT(*) FROM usage_records");
   }
   int64_t BatchesReceived() const { return usage_->ingestor().batches_submitted(); }
+  // While held, nothing commits, so no ack goes out.
+  std::unique_lock<std::mutex> HoldDatabase() { return store_->database().Lock(); }
 
  private:
   const std::string db_path_;
@@ -198,6 +201,27 @@ TEST_F(UsageReporterTest, BacklogIsSentInBiggerBatches) {
   EXPECT_EQ(control_plane_.StoredRecords(), 1'000);
   // Two batches of 500 rather than twenty of 50.
   EXPECT_EQ(control_plane_.BatchesReceived(), 2);
+}
+
+TEST_F(UsageReporterTest, BacklogKeepsTwoBatchesInFlight) {
+  auto spool = OpenSpool(spool_dir_);
+  std::vector<gateway::usage::v1::UsageRecord> backlog;
+  for (int i = 0; i < 3'000; ++i) backlog.push_back(MakeRecord(ids_.Next()));
+  ASSERT_TRUE(spool->Append(backlog).ok());
+  UsageReporterOptions options = Options();
+  options.backlog_batch_records = 500;
+  UsageReporter reporter(options, spool.get());
+  {
+    std::unique_lock busy = control_plane_.HoldDatabase();
+    reporter.Start();
+    // No ack can come back, yet a second batch goes out: two are in flight at once.
+    EXPECT_TRUE(
+        PollUntil([&] { return control_plane_.BatchesReceived() == 2; }, absl::Seconds(15)));
+    EXPECT_EQ(spool->pending_count(), 3'000u);
+  }
+  ASSERT_TRUE(PollUntil([&] { return spool->pending_count() == 0; }, absl::Seconds(15)));
+  EXPECT_EQ(control_plane_.StoredRecords(), 3'000);
+  EXPECT_EQ(control_plane_.BatchesReceived(), 6);
 }
 
 TEST_F(UsageReporterTest, ReplayAfterACrashBeforeDeletionIsCountedOnce) {
