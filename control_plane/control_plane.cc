@@ -51,6 +51,11 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Start(
     self.discovery_->Publish(self.store_->Current());
     self.usage_->OnConfigChanged();  // Budgets travel in the budget state.
   });
+  // Revoked keys travel ahead of the snapshot that drops them, so that every worker refuses them
+  // before it has re-parsed a large snapshot.
+  self.store_->AddRevocationListener([&self](const ConfigStore::RevokedKeys& keys) {
+    self.discovery_->PublishRevocations(keys);
+  });
   self.discovery_->Publish(self.store_->Current());
   self.admin_ = std::make_unique<AdminService>(*self.store_, self.auth_,
                                                [&self] { return self.discovery_->Workers(); });

@@ -32,8 +32,17 @@ grpc::ByteBuffer EncodeConfigResponse(int64_t version_info, absl::string_view no
   head.set_version_info(version_info);
   head.set_nonce(std::string(nonce));
   std::string header = head.SerializeAsString();
-  const uint32_t field = kind == ConfigPayload::kSnapshot ? ConfigResponse::kSnapshotFieldNumber
-                                                          : ConfigResponse::kBudgetStateFieldNumber;
+  uint32_t field = ConfigResponse::kSnapshotFieldNumber;
+  switch (kind) {
+    case ConfigPayload::kSnapshot:
+      break;
+    case ConfigPayload::kBudgetState:
+      field = ConfigResponse::kBudgetStateFieldNumber;
+      break;
+    case ConfigPayload::kKeyRevocations:
+      field = ConfigResponse::kKeyRevocationsFieldNumber;
+      break;
+  }
   constexpr uint32_t kLengthDelimited = 2;
   AppendVarint((field << 3) | kLengthDelimited, header);
   AppendVarint(payload->size(), header);

@@ -1,5 +1,6 @@
 // Wire encoding of ConfigResponse messages around a payload serialised once per config version
-// (or budget state), so every stream shares the payload's bytes instead of copying them.
+// (or budget state, or key revocations), so every stream shares the payload's bytes instead of
+// copying them.
 //   grpc::ByteBuffer b = EncodeConfigResponse(7, "12", ConfigPayload::kSnapshot, bytes);
 #pragma once
 
@@ -12,7 +13,7 @@
 
 namespace gw::cp {
 
-enum class ConfigPayload { kSnapshot, kBudgetState };
+enum class ConfigPayload { kSnapshot, kBudgetState, kKeyRevocations };
 
 // Returns the bytes of a gateway.discovery.v1.ConfigResponse with `version_info`, `nonce` and
 // `payload` in the oneof field named by `kind`. The buffer holds a reference to `payload`, not a

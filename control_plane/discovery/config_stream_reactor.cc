@@ -40,6 +40,13 @@ void ConfigStreamReactor::OfferBudgetState(std::shared_ptr<const PublishedBudget
   MaybeWriteLocked();
 }
 
+void ConfigStreamReactor::OfferRevocations(
+    std::shared_ptr<const PublishedRevocations> revocations) {
+  absl::MutexLock lock(&mu_);
+  revocations_ = std::move(revocations);
+  MaybeWriteLocked();
+}
+
 void ConfigStreamReactor::Close(const grpc::Status& status) {
   absl::MutexLock lock(&mu_);
   FinishLocked(status);
@@ -113,6 +120,17 @@ bool ConfigStreamReactor::SnapshotWantedLocked() const {
 
 void ConfigStreamReactor::MaybeWriteLocked() {
   if (!subscribed_ || write_in_flight_ || finish_called_ || finish_wanted_.has_value()) return;
+  // Revocations first: they are small, and the snapshot that also carries them costs the worker
+  // up to a second to apply. A slow stream skips to the newest list (state of the world).
+  if (revocations_ != nullptr && revocations_ != sent_revocations_) {
+    sent_revocations_ = revocations_;
+    const int64_t config_version = snapshot_ != nullptr ? snapshot_->version : 0;
+    write_buffer_ = EncodeConfigResponse(config_version, NextNonceLocked(),
+                                         ConfigPayload::kKeyRevocations, revocations_->bytes);
+    write_in_flight_ = true;
+    StartWrite(&write_buffer_);
+    return;
+  }
   if (SnapshotWantedLocked()) {
     const std::string nonce = NextNonceLocked();
     last_sent_version_ = snapshot_->version;

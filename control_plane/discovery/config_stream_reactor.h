@@ -1,5 +1,6 @@
-// One worker's StreamConfig call: subscribe, then snapshots pushed as versions change and budget
-// states as they arrive, each snapshot answered by an ACK or a NACK (xDS state of the world).
+// One worker's StreamConfig call: subscribe, then snapshots pushed as versions change, budget
+// states and key revocations as they arrive, each snapshot answered by an ACK or a NACK (xDS state
+// of the world).
 //   return new ConfigStreamReactor(hub, registry);  // from the service's StreamConfig
 #pragma once
 
@@ -28,7 +29,9 @@ namespace gw::cp {
 //
 // State machine, all under mu_: at most one Read and one Write outstanding. A Write starts when
 // the stream is subscribed and idle and either the newest snapshot is one the worker neither
-// runs, was sent, nor NACKed on this stream, or a budget state newer than the last one sent is
+// runs, was sent, nor NACKed on this stream, or a revocation list not yet sent is waiting (it goes
+// first, even before the stream's first snapshot: a revocation must not wait behind a snapshot
+// the worker takes a second to apply), or a budget state newer than the last one sent is
 // waiting (only after the stream's first snapshot, or at once if the worker is current). A slow
 // stream therefore skips intermediate versions and states. Finish happens exactly once, after the
 // outstanding Write if any; nothing is written after it. The reactor deletes itself in OnDone.
@@ -40,6 +43,7 @@ class ConfigStreamReactor final
   // Called by the hub from any thread.
   void OfferSnapshot(std::shared_ptr<const PublishedSnapshot> snapshot);
   void OfferBudgetState(std::shared_ptr<const PublishedBudgetState> state);
+  void OfferRevocations(std::shared_ptr<const PublishedRevocations> revocations);
   void Close(const grpc::Status& status);
 
  private:
@@ -84,6 +88,8 @@ class ConfigStreamReactor final
   std::shared_ptr<const PublishedSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const PublishedBudgetState> budget_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const PublishedBudgetState> sent_budget_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const PublishedRevocations> revocations_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const PublishedRevocations> sent_revocations_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace gw::cp

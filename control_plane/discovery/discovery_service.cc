@@ -36,6 +36,19 @@ void DiscoveryService::PublishBudgetState(const gateway::config::v1::BudgetState
   hub_.PublishBudgetState(std::move(published));
 }
 
+void DiscoveryService::PublishRevocations(
+    const std::vector<gateway::config::v1::RevokedKey>& keys) {
+  if (keys.empty()) return;
+  // Held across the hub's publish so that lists reach the hub in sequence order.
+  absl::MutexLock lock(&revocations_mu_);
+  revocations_.Add(keys);
+  auto published = std::make_shared<PublishedRevocations>();
+  published->sequence = revocations_.sequence();
+  published->bytes =
+      std::make_shared<const std::string>(revocations_.Current().SerializeAsString());
+  hub_.PublishRevocations(std::move(published));
+}
+
 std::vector<gateway::admin::v1::WorkerStatus> DiscoveryService::Workers() const {
   return registry_.Workers();
 }

@@ -10,8 +10,11 @@
 #include <memory>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "control_plane/auth/token_auth.h"
+#include "control_plane/discovery/revocation_overlay.h"
 #include "control_plane/discovery/snapshot_publisher.h"
 #include "control_plane/discovery/stream_hub.h"
 #include "control_plane/discovery/worker_registry.h"
@@ -46,6 +49,12 @@ class DiscoveryService final : public DiscoveryServiceBase {
   // States with a lower sequence than the newest are ignored.
   void PublishBudgetState(const gateway::config::v1::BudgetState& state);
 
+  // Records keys just revoked (each with the config version that revoked it), and sends the
+  // recent revocations to every open stream right away, ahead of the snapshot of that version
+  // (no debounce, no snapshot serialisation): workers refuse the key before they finish applying
+  // the snapshot. A new stream gets them first too. Cheap: safe under the store's write lock.
+  void PublishRevocations(const std::vector<gateway::config::v1::RevokedKey>& keys);
+
   // For `gwctl status`: one entry per worker id ever connected, sorted by id.
   std::vector<gateway::admin::v1::WorkerStatus> Workers() const;
 
@@ -68,6 +77,8 @@ class DiscoveryService final : public DiscoveryServiceBase {
   const TokenAuth& auth_;
   WorkerRegistry registry_;
   StreamHub hub_;
+  absl::Mutex revocations_mu_;
+  RevocationOverlay revocations_ ABSL_GUARDED_BY(revocations_mu_);
   SnapshotPublisher publisher_;  // Last: its thread calls into hub_ until it is destroyed.
 };
 

@@ -12,6 +12,7 @@ bool StreamHub::Attach(ConfigStreamReactor* stream) {
   streams_.insert(stream);
   if (snapshot_ != nullptr) stream->OfferSnapshot(snapshot_);
   if (budget_ != nullptr) stream->OfferBudgetState(budget_);
+  if (revocations_ != nullptr) stream->OfferRevocations(revocations_);
   return true;
 }
 
@@ -32,6 +33,13 @@ void StreamHub::PublishBudgetState(std::shared_ptr<const PublishedBudgetState> s
   if (budget_ != nullptr && state->sequence < budget_->sequence) return;
   budget_ = std::move(state);
   for (ConfigStreamReactor* stream : streams_) stream->OfferBudgetState(budget_);
+}
+
+void StreamHub::PublishRevocations(std::shared_ptr<const PublishedRevocations> revocations) {
+  absl::MutexLock lock(&mu_);
+  if (revocations_ != nullptr && revocations->sequence < revocations_->sequence) return;
+  revocations_ = std::move(revocations);
+  for (ConfigStreamReactor* stream : streams_) stream->OfferRevocations(revocations_);
 }
 
 void StreamHub::CloseAll(const grpc::Status& status) {

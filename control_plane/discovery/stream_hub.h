@@ -1,5 +1,6 @@
 // The set of open config streams and the newest payloads they should carry: every snapshot
-// version and budget state is handed to each stream, which writes it when it is idle.
+// version, budget state and key revocation list is handed to each stream, which writes it when it
+// is idle.
 //   hub.PublishSnapshot(published);  // from the SnapshotPublisher's thread
 #pragma once
 
@@ -25,9 +26,16 @@ struct PublishedBudgetState {
 
 // Thread-safe. Lock order: the hub's lock, then a stream's lock; streams never call the hub
 // while holding their own lock.
+// One KeyRevocations message as it goes on the wire, shared by every stream.
+struct PublishedRevocations {
+  int64_t sequence = 0;
+  std::shared_ptr<const std::string> bytes;  // A serialized gateway.config.v1.KeyRevocations.
+};
+
 class StreamHub {
  public:
-  // Registers `stream` and offers it the newest snapshot and budget state. False once closed.
+  // Registers `stream` and offers it the newest snapshot, budget state and revocations. False once
+  // closed.
   bool Attach(ConfigStreamReactor* stream);
   // Unregisters `stream`; after it returns the hub never touches `stream` again.
   void Detach(ConfigStreamReactor* stream);
@@ -35,6 +43,8 @@ class StreamHub {
   void PublishSnapshot(std::shared_ptr<const PublishedSnapshot> snapshot);
   // States older than the newest one held are ignored.
   void PublishBudgetState(std::shared_ptr<const PublishedBudgetState> state);
+  // Offered to every stream at once, on the caller's thread. Older sequences are ignored.
+  void PublishRevocations(std::shared_ptr<const PublishedRevocations> revocations);
 
   // Finishes every open stream with `status` and makes later Attach calls fail.
   void CloseAll(const grpc::Status& status);
@@ -46,6 +56,7 @@ class StreamHub {
   absl::flat_hash_set<ConfigStreamReactor*> streams_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const PublishedSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const PublishedBudgetState> budget_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const PublishedRevocations> revocations_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 

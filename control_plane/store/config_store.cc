@@ -29,6 +29,18 @@ namespace gw::cp {
 namespace cfg = gateway::config::v1;
 namespace admin = gateway::admin::v1;
 
+namespace {
+
+cfg::RevokedKey RevokedKeyOf(const KeyRecord& record, int64_t version) {
+  cfg::RevokedKey revoked;
+  revoked.set_key_id(record.id);
+  revoked.set_sha256(record.sha256);
+  revoked.set_version(version);
+  return revoked;
+}
+
+}  // namespace
+
 struct ConfigStore::Impl {
   std::unique_ptr<Database> db;
   Options options;
@@ -53,6 +65,18 @@ struct ConfigStore::Impl {
   std::vector<std::function<void(int64_t)>> listeners;
   std::deque<int64_t> pending_versions;
   bool delivering = false;
+  std::vector<std::function<void(const RevokedKeys&)>> revocation_listeners;
+
+  // Caller holds `mu`; see AddRevocationListener.
+  void AnnounceRevoked(const RevokedKeys& revoked) {
+    if (revoked.empty()) return;
+    std::vector<std::function<void(const RevokedKeys&)>> to_call;
+    {
+      std::lock_guard lock(notify_mu);
+      to_call = revocation_listeners;
+    }
+    for (const auto& listener : to_call) listener(revoked);
+  }
 
   int64_t NowMicros() const { return absl::ToUnixMicros(options.now()); }
 
@@ -213,12 +237,19 @@ absl::StatusOr<int64_t> ConfigStore::MutateConfig(
     }
 
     // The database dropped the deleted teams' keys by cascade; mirror it.
+    RevokedKeys dropped;
     for (const std::string& team : stats.deleted_teams) {
       auto ids = impl.key_ids_by_team.find(team);
       if (ids == impl.key_ids_by_team.end()) continue;
-      for (const std::string& id : ids->second) impl.keys.erase(id);
+      for (const std::string& id : ids->second) {
+        auto key = impl.keys.find(id);
+        if (key == impl.keys.end()) continue;
+        if (key->second.LiveAt(now)) dropped.push_back(RevokedKeyOf(key->second, new_version));
+        impl.keys.erase(key);
+      }
       impl.key_ids_by_team.erase(ids);
     }
+    impl.AnnounceRevoked(dropped);
     impl.config = std::move(candidate);
     impl.Committed(new_version, now);
     result = new_version;
@@ -342,6 +373,8 @@ absl::StatusOr<admin::ApiKey> ConfigStore::RevokeKey(absl::string_view id) {
       GW_ASSIGN_OR_RETURN(new_version, impl.BumpVersion(tx.db(), now));
       GW_RETURN_IF_ERROR(tx.Commit());
     }
+    // Only a key still live at `now` changes anything for workers.
+    if (it->second.LiveAt(now)) impl.AnnounceRevoked({RevokedKeyOf(updated, new_version)});
 
     it->second = std::move(updated);
     revoked = ToApiKey(it->second);
@@ -395,6 +428,8 @@ absl::StatusOr<admin::CreateKeyResponse> ConfigStore::RotateKey(absl::string_vie
       GW_ASSIGN_OR_RETURN(new_version, impl.BumpVersion(tx.db(), now));
       GW_RETURN_IF_ERROR(tx.Commit());
     }
+    // With a grace period the old key stays valid until it expires, which workers check.
+    if (grace == absl::ZeroDuration()) impl.AnnounceRevoked({RevokedKeyOf(old_key, new_version)});
 
     it->second = std::move(old_key);
     *response.mutable_key() = ToApiKey(new_key);
@@ -406,6 +441,11 @@ absl::StatusOr<admin::CreateKeyResponse> ConfigStore::RotateKey(absl::string_vie
   }
   impl.DeliverPendingVersions();
   return response;
+}
+
+void ConfigStore::AddRevocationListener(std::function<void(const RevokedKeys&)> listener) {
+  std::lock_guard lock(impl_->notify_mu);
+  impl_->revocation_listeners.push_back(std::move(listener));
 }
 
 void ConfigStore::AddVersionListener(std::function<void(int64_t version)> listener) {

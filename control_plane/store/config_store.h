@@ -75,6 +75,14 @@ class ConfigStore {
   // order: when writers race, the thread already announcing delivers the later versions too.
   void AddVersionListener(std::function<void(int64_t version)> listener);
 
+  // Called with the keys a write made unusable at once (RevokeKey, RotateKey with no grace, keys
+  // dropped with their team), each naming the version that revoked it, right after the commit
+  // and BEFORE the snapshot is rebuilt and the version announced: workers can then refuse these
+  // keys without waiting for the snapshot. Runs on the writing thread with the store's write lock
+  // held: it must be quick and must not call the store. Add listeners before the first write.
+  using RevokedKeys = std::vector<gateway::config::v1::RevokedKey>;
+  void AddRevocationListener(std::function<void(const RevokedKeys& keys)> listener);
+
   // The connection, for other control-plane stores sharing the one writer (usage, later).
   Database& database();
 

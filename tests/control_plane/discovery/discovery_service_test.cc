@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "control_plane/auth/token_auth.h"
+#include "control_plane/discovery/revocation_overlay.h"
 #include "control_plane/discovery/server_options.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -550,6 +551,95 @@ TEST_F(DiscoveryServiceTest, WithoutServerOptionsKeepalivePingsKillTheStream) {
   std::optional<grpc::Status> status = worker->WaitForEnd(absl::Seconds(60));
   ASSERT_TRUE(status.has_value()) << "the control test for the keepalive options did not fail";
   EXPECT_EQ(status->error_code(), grpc::StatusCode::UNAVAILABLE) << status->error_message();
+}
+
+gateway::config::v1::RevokedKey Revoked(const std::string& id, int64_t version) {
+  gateway::config::v1::RevokedKey key;
+  key.set_key_id(id);
+  key.set_sha256(std::string(32, static_cast<char>('a' + version % 26)));
+  key.set_version(version);
+  return key;
+}
+
+gateway::config::v1::KeyRevocations ParseRevocations(const ConfigResponse& response) {
+  gateway::config::v1::KeyRevocations revocations;
+  EXPECT_TRUE(revocations.ParseFromString(response.key_revocations()));
+  return revocations;
+}
+
+TEST_F(DiscoveryServiceTest, RevocationsReachOpenStreamsAheadOfTheSnapshotOfTheirVersion) {
+  PublishAndWait(MakeSnapshot(1));
+  auto worker = Worker();
+  ASSERT_TRUE(worker->Subscribe("w1", 0));
+  std::optional<ConfigResponse> v1 = worker->Next(kWait);
+  ASSERT_TRUE(v1.has_value());
+  ASSERT_TRUE(worker->Ack(*v1));
+  ASSERT_TRUE(Eventually([&] { return FindWorker(*service_, "w1")->applied_version() == 1; }));
+
+  // As the control plane does: the revocation right after the commit, then the version.
+  const int64_t serializations_before = service_->snapshot_serializations();
+  service_->PublishRevocations({Revoked("key_2", 2)});
+  service_->Publish(MakeSnapshot(2, 1000));
+  std::optional<ConfigResponse> first = worker->Next(kWait);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(first->has_key_revocations()) << "the snapshot overtook the revocation";
+  const gateway::config::v1::KeyRevocations revocations = ParseRevocations(*first);
+  ASSERT_EQ(revocations.keys_size(), 1);
+  EXPECT_EQ(revocations.keys(0).key_id(), "key_2");
+  EXPECT_EQ(revocations.keys(0).version(), 2);
+  EXPECT_EQ(revocations.keys(0).sha256(), Revoked("key_2", 2).sha256());
+  EXPECT_GT(revocations.sequence(), 0);
+  std::optional<ConfigResponse> second = worker->NextSnapshot(kWait);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->version_info(), 2);
+  ASSERT_TRUE(worker->Ack(*second));
+  // The revocation itself cost no snapshot serialisation.
+  EXPECT_EQ(service_->snapshot_serializations() - serializations_before, 1);
+
+  // State of the world: the next list carries both revocations.
+  service_->PublishRevocations({Revoked("key_3", 3)});
+  std::optional<ConfigResponse> third = worker->Next(kWait);
+  ASSERT_TRUE(third.has_value());
+  ASSERT_TRUE(third->has_key_revocations());
+  const gateway::config::v1::KeyRevocations both = ParseRevocations(*third);
+  ASSERT_EQ(both.keys_size(), 2);
+  EXPECT_EQ(both.keys(0).key_id(), "key_2");
+  EXPECT_EQ(both.keys(1).key_id(), "key_3");
+  EXPECT_GT(both.sequence(), revocations.sequence());
+}
+
+TEST_F(DiscoveryServiceTest, RevocationsGoFirstOnANewStream) {
+  service_->PublishRevocations({Revoked("key_1", 2)});
+  PublishAndWait(MakeSnapshot(2));
+  auto worker = Worker();
+  ASSERT_TRUE(worker->Subscribe("w1", 0));
+  std::optional<ConfigResponse> first = worker->Next(kWait);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(first->has_key_revocations());
+  EXPECT_EQ(ParseRevocations(*first).keys(0).key_id(), "key_1");
+  std::optional<ConfigResponse> snapshot = worker->Next(kWait);
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_TRUE(snapshot->has_snapshot());
+  EXPECT_EQ(snapshot->version_info(), 2);
+}
+
+TEST(RevocationOverlay, KeepsTheNewestEntriesWithinItsCountAndAgeBounds) {
+  RevocationOverlay overlay(/*max_entries=*/3, /*max_age=*/absl::Minutes(10));
+  const absl::Time start = absl::FromUnixSeconds(1'800'000'000);
+  overlay.Add({Revoked("k1", 1), Revoked("k2", 2)}, start);
+  const int64_t first_sequence = overlay.sequence();
+  EXPECT_GE(first_sequence, absl::ToUnixMicros(start));
+  overlay.Add({Revoked("k3", 3), Revoked("k4", 4)}, start + absl::Minutes(1));
+  gateway::config::v1::KeyRevocations current = overlay.Current();
+  EXPECT_GT(current.sequence(), first_sequence);
+  ASSERT_EQ(current.keys_size(), 3);
+  EXPECT_EQ(current.keys(0).key_id(), "k2");
+  EXPECT_EQ(current.keys(2).key_id(), "k4");
+  // Eleven minutes on, only the entry just added is young enough.
+  overlay.Add({Revoked("k5", 5)}, start + absl::Minutes(11) + absl::Seconds(1));
+  current = overlay.Current();
+  ASSERT_EQ(current.keys_size(), 1);
+  EXPECT_EQ(current.keys(0).key_id(), "k5");
 }
 
 }  // namespace

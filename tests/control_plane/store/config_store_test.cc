@@ -812,5 +812,55 @@ TEST_F(ConfigStoreTest, ManyKeysLoadAndPublishQuickly) {
   EXPECT_LT(created - opened, std::chrono::seconds(5));
 }
 
+TEST_F(ConfigStoreTest, RevocationListenersHearOfKeysRevokedAtOnceBeforeTheSnapshotIsRebuilt) {
+  ASSERT_THAT(store_->MutateConfig([](cfg::GatewayConfig& c) {
+    *c.add_teams() = Team("a");
+    *c.add_teams() = Team("b");
+    return absl::OkStatus();
+  }),
+              IsOk());
+  std::vector<cfg::RevokedKey> heard;
+  std::vector<int64_t> snapshot_version_when_heard;
+  store_->AddRevocationListener([&](const ConfigStore::RevokedKeys& keys) {
+    for (const cfg::RevokedKey& key : keys) {
+      heard.push_back(key);
+      // The listener runs before the snapshot of the revoking version exists (it must not call
+      // the store's writers; Current() is a lock-free read).
+      snapshot_version_when_heard.push_back(store_->Current()->version());
+    }
+  });
+  admin::CreateKeyResponse revoked = CreateKey("a");
+  ASSERT_THAT(store_->RevokeKey(revoked.key().id()), IsOk());
+  ASSERT_EQ(heard.size(), 1u);
+  EXPECT_EQ(heard[0].key_id(), revoked.key().id());
+  EXPECT_EQ(heard[0].sha256(), Sha256(revoked.plaintext_key()));
+  EXPECT_EQ(heard[0].version(), Version());
+  EXPECT_EQ(snapshot_version_when_heard[0], Version() - 1);
+
+  // Revoking twice changes nothing; a rotation with grace leaves the old key valid.
+  ASSERT_THAT(store_->RevokeKey(revoked.key().id()), IsOk());
+  admin::CreateKeyResponse graced = CreateKey("a");
+  ASSERT_THAT(store_->RotateKey(graced.key().id(), absl::Hours(1)), IsOk());
+  EXPECT_EQ(heard.size(), 1u);
+
+  admin::CreateKeyResponse rotated = CreateKey("a");
+  ASSERT_THAT(store_->RotateKey(rotated.key().id(), absl::ZeroDuration()), IsOk());
+  ASSERT_EQ(heard.size(), 2u);
+  EXPECT_EQ(heard[1].key_id(), rotated.key().id());
+  EXPECT_EQ(heard[1].version(), Version());
+
+  // Deleting team b drops its live key with it.
+  admin::CreateKeyResponse of_b = CreateKey("b");
+  ASSERT_THAT(store_->MutateConfig([](cfg::GatewayConfig& c) {
+    c.mutable_teams()->DeleteSubrange(1, 1);
+    return absl::OkStatus();
+  }),
+              IsOk());
+  ASSERT_EQ(heard.size(), 3u);
+  EXPECT_EQ(heard[2].key_id(), of_b.key().id());
+  EXPECT_EQ(heard[2].sha256(), Sha256(of_b.plaintext_key()));
+  EXPECT_EQ(heard[2].version(), Version());
+}
+
 }  // namespace
 }  // namespace gw::cp
