@@ -38,10 +38,11 @@ std::shared_ptr<grpc::Channel> MakeChannel(const DiscoveryClientOptions& options
 }  // namespace
 
 DiscoveryClient::DiscoveryClient(DiscoveryClientOptions options, SnapshotApplier* applier,
-                                 BudgetStateSlot* budget_state)
+                                 BudgetStateSlot* budget_state, KeyRevocationSlot* revocations)
     : options_(std::move(options)),
       applier_(applier),
       budget_state_(budget_state),
+      revocations_(revocations),
       channel_(MakeChannel(options_)),
       stub_(disc::ConfigDiscovery::NewStub(channel_)) {}
 
@@ -124,7 +125,9 @@ bool DiscoveryClient::RunStream() {
         spdlog::info("config stream to {} open as worker {} (last applied version {})",
                      options_.control_plane, options_.worker_id, subscribe.version_info());
       }
-      if (response.has_budget_state()) {
+      if (response.has_key_revocations()) {
+        HandleKeyRevocations(response);
+      } else if (response.has_budget_state()) {
         HandleBudgetState(response);
       } else if (response.has_snapshot()) {
         const disc::ConfigRequest reply = HandleSnapshot(response);
@@ -167,6 +170,8 @@ disc::ConfigRequest DiscoveryClient::HandleSnapshot(const disc::ConfigResponse& 
     return reply;
   }
   reply.set_version_info(*applied);
+  // The snapshot now leaves out every key revoked up to its version.
+  if (revocations_ != nullptr) revocations_->PruneReflectedBy(*applied);
   return reply;
 }
 
@@ -184,6 +189,21 @@ void DiscoveryClient::HandleBudgetState(const disc::ConfigResponse& response) {
     return;
   }
   budget_state_->Offer(std::move(state));
+}
+
+void DiscoveryClient::HandleKeyRevocations(const disc::ConfigResponse& response) {
+  if (revocations_ == nullptr) return;
+  gateway::config::v1::KeyRevocations revocations;
+  if (!revocations.ParseFromString(response.key_revocations())) {
+    spdlog::warn("ignoring key revocations that do not parse");
+    return;
+  }
+  const int64_t applied_version = applier_->store().version();
+  if (revocations_->Offer(revocations, applied_version)) {
+    // Key ids only: never a digest or a key.
+    spdlog::info("key revocations received: {} recent, {} ahead of applied version {}",
+                 revocations.keys_size(), revocations_->size(), applied_version);
+  }
 }
 
 bool DiscoveryClient::SleepUnlessStopped(absl::Duration delay) {

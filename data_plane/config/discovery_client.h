@@ -1,7 +1,8 @@
 // The worker's side of ConfigDiscovery: one bidi stream to the control plane that subscribes with
 // the last applied version, applies each pushed snapshot (ACK) or refuses it (NACK, the old one
-// stays in force), stores budget state, and reconnects with jittered, capped backoff.
-//   DiscoveryClient client(options, &applier, &budget);
+// stays in force), stores budget state and key revocations, and reconnects with jittered, capped
+// backoff.
+//   DiscoveryClient client(options, &applier, &budget, &revocations);
 //   client.Start();  ...  client.Stop();   // Stop cancels the stream and joins its thread.
 #pragma once
 
@@ -15,6 +16,7 @@
 
 #include "absl/time/time.h"
 #include "data_plane/config/budget_state_slot.h"
+#include "data_plane/config/key_revocation_slot.h"
 #include "data_plane/config/snapshot_applier.h"
 #include "gateway/discovery/v1/discovery.grpc.pb.h"
 #include "grpcpp/channel.h"
@@ -41,8 +43,9 @@ struct DiscoveryClientOptions {
 
 class DiscoveryClient {
  public:
+  // `revocations` may be null: revocations then take effect with their snapshot.
   DiscoveryClient(DiscoveryClientOptions options, SnapshotApplier* applier,
-                  BudgetStateSlot* budget_state);
+                  BudgetStateSlot* budget_state, KeyRevocationSlot* revocations = nullptr);
   ~DiscoveryClient();
   DiscoveryClient(const DiscoveryClient&) = delete;
   DiscoveryClient& operator=(const DiscoveryClient&) = delete;
@@ -66,12 +69,14 @@ class DiscoveryClient {
       const gateway::discovery::v1::ConfigResponse& response);
   void PersistApplied(const gateway::discovery::v1::ConfigResponse& response);
   void HandleBudgetState(const gateway::discovery::v1::ConfigResponse& response);
+  void HandleKeyRevocations(const gateway::discovery::v1::ConfigResponse& response);
   // Waits `delay` unless Stop() comes first; false when stopping.
   bool SleepUnlessStopped(absl::Duration delay);
 
   const DiscoveryClientOptions options_;
   SnapshotApplier* const applier_;
   BudgetStateSlot* const budget_state_;
+  KeyRevocationSlot* const revocations_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<gateway::discovery::v1::ConfigDiscovery::Stub> stub_;
 

@@ -24,7 +24,7 @@ std::unique_ptr<Router> BuildWorkerRouter(const WorkerRoutesOptions& options) {
   auto router = std::make_unique<Router>();
 
   // Shared by every endpoint that needs them; CONTRACTS.md's order: key, then body size.
-  const auto key_auth = std::make_shared<KeyAuthStage>();
+  const auto key_auth = std::make_shared<KeyAuthStage>(options.key_revocations);
   const auto body_limit = std::make_shared<BodyLimitStage>(options.max_body_bytes);
 
   // The serving chains, in CONTRACTS.md's check order: key, body size, JSON, model exists,

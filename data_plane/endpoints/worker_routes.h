@@ -8,6 +8,7 @@
 #include <string>
 
 #include "data_plane/config/budget_state_slot.h"
+#include "data_plane/config/key_revocation_slot.h"
 #include "data_plane/server/router.h"
 #include "data_plane/stages/usage/usage_sink.h"
 #include "data_plane/upstream/upstream_client.h"
@@ -26,6 +27,8 @@ struct WorkerRoutesOptions {
   // GET /debug/budget shows this slot to holders of the worker token (null: no such endpoint).
   const BudgetStateSlot* budget_state = nullptr;
   std::string worker_token = {};
+  // Keys revoked ahead of their snapshot; the key auth stage refuses them (null: not consulted).
+  const KeyRevocationSlot* key_revocations = nullptr;
 };
 
 std::unique_ptr<Router> BuildWorkerRouter(const WorkerRoutesOptions& options);

@@ -38,7 +38,7 @@ class DiscoveryClientTest : public ::testing::Test {
     options.build_version = "test";
     options.initial_backoff = absl::Milliseconds(50);
     options.max_backoff = absl::Milliseconds(500);
-    auto client = std::make_unique<DiscoveryClient>(options, &applier_, &budget_);
+    auto client = std::make_unique<DiscoveryClient>(options, &applier_, &budget_, &revocations_);
     client->Start();
     return client;
   }
@@ -59,6 +59,7 @@ class DiscoveryClientTest : public ::testing::Test {
   SnapshotStore store_;
   SnapshotApplier applier_{&store_, dir_.path()};
   BudgetStateSlot budget_;
+  KeyRevocationSlot revocations_;
 };
 
 TEST_F(DiscoveryClientTest, SubscribesWithLastAppliedVersionAppliesAcksAndPersists) {
@@ -190,6 +191,40 @@ TEST_F(DiscoveryClientTest, StoresNewestBudgetStateWithoutAcking) {
   ASSERT_TRUE(PollUntil([&] { return budget_.Load()->sequence() == 11; }, kWait));
   // Budget state is not acknowledged: a snapshot push afterwards yields exactly one more request.
   fake_.SetSnapshot(MakeSnapshot(2));
+  ASSERT_TRUE(
+      fake_.WaitForRequest([](const Received& r) { return r.request.version_info() == 2; }, kWait)
+          .has_value());
+  EXPECT_EQ(fake_.received().size(), requests_before + 1);
+}
+
+TEST_F(DiscoveryClientTest, HoldsKeyRevocationsUntilTheSnapshotOfTheirVersionApplies) {
+  auto snapshot = MakeSnapshot(1);
+  AddKey(snapshot, "key_a", "gwk-a", "team-a");
+  AddKey(snapshot, "key_b", "gwk-b", "team-a");
+  fake_.SetSnapshot(snapshot);
+  auto client = StartClient();
+  ASSERT_TRUE(PollUntil([&] { return store_.version() == 1; }, kWait));
+  const size_t requests_before = fake_.received().size();
+
+  gateway::config::v1::KeyRevocations revocations;
+  revocations.set_sequence(1);
+  auto* revoked = revocations.add_keys();
+  revoked->set_key_id("key_a");
+  revoked->set_sha256(Sha256("gwk-a"));
+  revoked->set_version(2);
+  fake_.SendKeyRevocations(revocations);
+  ASSERT_TRUE(PollUntil([&] { return revocations_.IsRevoked(Sha256("gwk-a")); }, kWait));
+  EXPECT_FALSE(revocations_.IsRevoked(Sha256("gwk-b")));
+  EXPECT_EQ(store_.version(), 1);  // Ahead of the snapshot.
+
+  // The snapshot of version 2 leaves key_a out; the entry is then redundant and pruned. Not
+  // acknowledged: the snapshot yields exactly one more request.
+  auto without_a = MakeSnapshot(2);
+  AddKey(without_a, "key_b", "gwk-b", "team-a");
+  fake_.SetSnapshot(without_a);
+  ASSERT_TRUE(PollUntil([&] { return store_.version() == 2; }, kWait));
+  ASSERT_TRUE(PollUntil([&] { return revocations_.size() == 0; }, kWait));
+  EXPECT_EQ(store_.Load()->FindKeyByDigest(Sha256("gwk-a")), nullptr);
   ASSERT_TRUE(
       fake_.WaitForRequest([](const Received& r) { return r.request.version_info() == 2; }, kWait)
           .has_value());

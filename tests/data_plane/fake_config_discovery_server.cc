@@ -146,6 +146,17 @@ void FakeConfigDiscoveryServer::SendBudgetState(const gateway::config::v1::Budge
   Broadcast(std::move(response));
 }
 
+void FakeConfigDiscoveryServer::SendKeyRevocations(
+    const gateway::config::v1::KeyRevocations& revocations) {
+  disc::ConfigResponse response;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    response.set_version_info(snapshot_.has_value() ? snapshot_->version_info() : 0);
+  }
+  response.set_key_revocations(revocations.SerializeAsString());
+  Broadcast(std::move(response));
+}
+
 void FakeConfigDiscoveryServer::Broadcast(disc::ConfigResponse response) {
   std::lock_guard<std::mutex> lock(mu_);
   for (Stream* stream : streams_) {

@@ -50,6 +50,7 @@ class FakeConfigDiscoveryServer {
   // Serves `snapshot` from now on and pushes it to every open stream.
   void SetSnapshot(const gateway::config::v1::Snapshot& snapshot);
   void SendBudgetState(const gateway::config::v1::BudgetState& state);
+  void SendKeyRevocations(const gateway::config::v1::KeyRevocations& revocations);
 
   std::vector<Received> received() const;
   std::vector<Sent> sent() const;

@@ -40,8 +40,9 @@ StageVerdict KeyAuthStage::OnRequest(RequestContext& ctx) const {
     return StageVerdict::kRespond;
   }
   // On the stack: the digest is the only form of the key the gateway ever compares or keeps.
-  const KeyInfo* info = ctx.snapshot->FindKeyByDigest(DigestApiKey(key).view());
-  if (info == nullptr) {
+  const KeyDigest digest = DigestApiKey(key);
+  const KeyInfo* info = ctx.snapshot->FindKeyByDigest(digest.view());
+  if (info == nullptr || (revocations_ != nullptr && revocations_->IsRevoked(digest.view()))) {
     SetOpenAiError(ctx.response, 401, ErrorType::kAuthentication, "invalid_api_key",
                    "Incorrect API key provided.");
     return StageVerdict::kRespond;
