@@ -37,7 +37,7 @@ struct Flags {
   int reporters = 4;
   int records_per_reporter = 50'000;
   int batch = 500;
-  int in_flight = 1;
+  int in_flight = 2;  // As a worker's reporter with a backlog.
   int timeout_s = 300;
 };
 
