@@ -18,6 +18,7 @@
 #include "common/names.h"
 #include "common/status_macros.h"
 #include "data_plane/config/budget_state_slot.h"
+#include "data_plane/config/key_revocation_slot.h"
 #include "data_plane/config/discovery_client.h"
 #include "data_plane/config/snapshot_applier.h"
 #include "data_plane/config/snapshot_store.h"
@@ -102,6 +103,7 @@ absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
 
   SnapshotStore snapshots;
   BudgetStateSlot budget_state;
+  KeyRevocationSlot key_revocations;
   SnapshotApplier applier(&snapshots, flags.state_dir);
   applier.RestorePersisted();
 
@@ -119,6 +121,7 @@ absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
   routes_options.usage_sink = std::make_shared<UsageReporterSink>(&usage_reporter);
   routes_options.worker_id = worker_id;
   routes_options.budget_state = &budget_state;
+  routes_options.key_revocations = &key_revocations;
   routes_options.worker_token = token;
   const std::unique_ptr<Router> router = BuildWorkerRouter(routes_options);
   HttpServerOptions http_options;
@@ -148,7 +151,7 @@ absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
   discovery_options.worker_id = worker_id;
   discovery_options.node_address = http.address();
   discovery_options.build_version = GW_VERSION;
-  DiscoveryClient discovery(discovery_options, &applier, &budget_state);
+  DiscoveryClient discovery(discovery_options, &applier, &budget_state, &key_revocations);
   discovery.Start();
   spdlog::info("worker {} following the control plane at {}", worker_id, flags.control_plane);
 
