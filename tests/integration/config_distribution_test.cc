@@ -325,5 +325,66 @@ TEST_F(ConfigDistributionTest, HundredThousandKeySnapshotIsDeliveredAndApplied) 
   EXPECT_LT(applied_after, absl::Seconds(1));
 }
 
+// Test 7: with 100,000 keys each worker takes about a second to re-parse a snapshot, so a
+// revocation travels ahead of it as a small message: two workers refuse the revoked key within
+// one second of the gwctl command returning, and keep accepting the others.
+TEST_F(ConfigDistributionTest, RevocationReachesTwoWorkersWithinOneSecondAtHundredThousandKeys) {
+  ASSERT_TRUE(cp_.Stop().ok());
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(cp_.db().c_str(), &raw), SQLITE_OK);
+    std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, &sqlite3_close);
+    char* error = nullptr;
+    ASSERT_EQ(sqlite3_exec(db.get(),
+                           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                           "WHERE i < 99998) INSERT INTO api_keys (id, team, prefix, sha256, "
+                           "created_at) SELECT 'key_bulk' || i, 'search', 'gwk-bulk', "
+                           "randomblob(32), 0 FROM n",
+                           nullptr, nullptr, &error),
+              SQLITE_OK)
+        << (error ? error : "");
+  }
+  ASSERT_TRUE(cp_.Start().ok()) << cp_.Log();
+  auto created = gwctl_.Json({"key", "create", "--team", "search"});
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string revoked(created->as_object().at("key").as_string());
+  const std::string id(created->as_object().at("id").as_string());
+  const std::string kept = CreateKey();
+  WorkerProcess a(dir_, "worker-a"), b(dir_, "worker-b");
+  ASSERT_TRUE(a.Start(cp_.address()).ok()) << a.Log();
+  ASSERT_TRUE(b.Start(cp_.address()).ok()) << b.Log();
+  ExpectWorkersCaughtUp({&a, &b}, absl::Seconds(60));
+  for (const WorkerProcess* worker : {&a, &b}) {
+    ASSERT_EQ(ModelsStatus(*worker, revoked), 200) << worker->Log();
+  }
+
+  ASSERT_EQ(gwctl_.Run({"key", "revoke", id}).exit_code, 0);
+  const absl::Time returned = absl::Now();
+  std::vector<std::string> seen;
+  for (const WorkerProcess* worker : {&a, &b}) {
+    EXPECT_TRUE(PollUntil([&] { return ModelsStatus(*worker, revoked) == 401; },
+                          absl::Seconds(1) - (absl::Now() - returned)))
+        << "revoked key still accepted after 1 s\n"
+        << worker->Log();
+    seen.push_back(absl::StrCat(absl::FormatDuration(absl::Now() - returned),
+                                " (worker on version ", ReadyVersion(*worker), ")"));
+  }
+  auto revoking_version = gwctl_.Version();
+  ASSERT_TRUE(revoking_version.ok()) << revoking_version.status();
+  std::cout << "revocation at 100,000 keys (version " << *revoking_version
+            << ") refused by both workers after " << absl::StrJoin(seen, ", ") << "\n";
+  for (const WorkerProcess* worker : {&a, &b}) {
+    // Through the overlay, not only through the snapshot.
+    EXPECT_THAT(worker->Log(), HasSubstr("key revocations received"));
+    EXPECT_EQ(ModelsStatus(*worker, kept), 200);
+  }
+  // The snapshot follows and stays the source of truth.
+  ExpectWorkersCaughtUp({&a, &b}, absl::Seconds(30));
+  for (const WorkerProcess* worker : {&a, &b}) {
+    EXPECT_EQ(ModelsStatus(*worker, revoked), 401);
+    EXPECT_EQ(ModelsStatus(*worker, kept), 200);
+  }
+}
+
 }  // namespace
 }  // namespace gw::testing
