@@ -10,7 +10,6 @@
 #include "boost/asio/connect.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/asio/write.hpp"
-#include "boost/beast/core/read_size.hpp"
 
 namespace gw::dp {
 namespace asio = boost::asio;
@@ -20,8 +19,11 @@ using asio::ip::tcp;
 namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-// Big enough for a whole typical JSON response per read; SSE reads are far smaller anyway.
-constexpr size_t kReadChunk = 64 * 1024;
+// Room offered to every read: a whole typical JSON response in one read. Asked for explicitly:
+// Beast's read_size() offers max(512, free capacity), and since the response parser consumes
+// everything it is given, a buffer sized that way would never grow past 512 bytes (three reads,
+// and three trips through the reactor, for a 1.3 KB response).
+constexpr size_t kReadChunk = 16 * 1024;
 
 }  // namespace
 
@@ -89,7 +91,7 @@ asio::awaitable<boost::system::error_code> UpstreamConnection::Write(
 }
 
 asio::awaitable<boost::system::error_code> UpstreamConnection::ReadSome() {
-  const auto space = read_buffer_.prepare(boost::beast::read_size(read_buffer_, kReadChunk));
+  const auto space = read_buffer_.prepare(kReadChunk);
   if (tls_) {
     const auto [error, read] = co_await tls_->async_read_some(space, kNoThrow);
     read_buffer_.commit(read);
