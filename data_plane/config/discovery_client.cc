@@ -1,7 +1,12 @@
 #include "data_plane/config/discovery_client.h"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <random>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -115,36 +120,66 @@ bool DiscoveryClient::RunStream() {
   node->set_build_version(options_.build_version);
   subscribe.set_version_info(applier_->store().version());
 
-  bool answered = false;
+  std::atomic<bool> answered{false};
   if (stream->Write(subscribe)) {
-    disc::ConfigResponse response;
-    while (stream->Read(&response)) {
-      if (!answered) {
-        answered = true;
-        connected_.store(true, std::memory_order_release);
-        spdlog::info("config stream to {} open as worker {} (last applied version {})",
-                     options_.control_plane, options_.worker_id, subscribe.version_info());
+    // Reading runs on its own thread so that revocations and budget states take effect while a
+    // large snapshot is still being applied here (about a second at 100,000 keys); snapshots
+    // that arrive meanwhile are coalesced to the newest, as the control plane does for a slow
+    // stream. gRPC allows one Read and one Write in flight at once on a stream.
+    std::mutex pending_mu;
+    std::condition_variable pending_cv;
+    std::optional<disc::ConfigResponse> pending_snapshot;  // Guarded by pending_mu.
+    bool reading_ended = false;                            // Guarded by pending_mu.
+    std::thread reader([&] {
+      disc::ConfigResponse response;
+      while (stream->Read(&response)) {
+        if (!answered.exchange(true)) {
+          connected_.store(true, std::memory_order_release);
+          spdlog::info("config stream to {} open as worker {} (last applied version {})",
+                       options_.control_plane, options_.worker_id, subscribe.version_info());
+        }
+        if (response.has_key_revocations()) {
+          HandleKeyRevocations(response);
+        } else if (response.has_budget_state()) {
+          HandleBudgetState(response);
+        } else if (response.has_snapshot()) {
+          std::lock_guard<std::mutex> lock(pending_mu);
+          pending_snapshot = std::move(response);
+          pending_cv.notify_one();
+        }
+        response = disc::ConfigResponse();
       }
-      if (response.has_key_revocations()) {
-        HandleKeyRevocations(response);
-      } else if (response.has_budget_state()) {
-        HandleBudgetState(response);
-      } else if (response.has_snapshot()) {
-        const disc::ConfigRequest reply = HandleSnapshot(response);
-        const bool acked = stream->Write(reply);
-        // After the ACK: persisting costs fsyncs, and the snapshot already serves. A crash
-        // before the write merely restarts the worker from the previous snapshot.
-        if (!reply.has_error_detail()) PersistApplied(response);
-        if (!acked) break;
+      std::lock_guard<std::mutex> lock(pending_mu);
+      reading_ended = true;
+      pending_cv.notify_one();
+    });
+    while (true) {
+      disc::ConfigResponse response;
+      {
+        std::unique_lock<std::mutex> lock(pending_mu);
+        pending_cv.wait(lock, [&] { return pending_snapshot.has_value() || reading_ended; });
+        if (!pending_snapshot.has_value()) break;
+        response = *std::move(pending_snapshot);
+        pending_snapshot.reset();
+      }
+      const disc::ConfigRequest reply = HandleSnapshot(response);
+      const bool acked = stream->Write(reply);
+      // After the ACK: persisting costs fsyncs, and the snapshot already serves. A crash
+      // before the write merely restarts the worker from the previous snapshot.
+      if (!reply.has_error_detail()) PersistApplied(response);
+      if (!acked) {
+        context.TryCancel();  // Ends the reader's Read.
+        break;
       }
     }
+    reader.join();
   }
   connected_.store(false, std::memory_order_release);
   const grpc::Status status = stream->Finish();
   {
     std::lock_guard<std::mutex> lock(mu_);
     active_context_ = nullptr;
-    if (stopping_) return answered;
+    if (stopping_) return answered.load();
   }
   // While the control plane is down every attempt fails the same way: say so once, then rarely.
   failed_attempts_ = answered ? 0 : failed_attempts_ + 1;

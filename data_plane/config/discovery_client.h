@@ -63,7 +63,9 @@ class DiscoveryClient {
   // channel is what drives its connection attempts: a synchronous client otherwise leaves a
   // half-open connection to gRPC's 5 s backup poller.
   bool WaitForChannel();
-  // One stream from subscribe to end; true when the control plane answered at least once.
+  // One stream from subscribe to end; true when the control plane answered at least once. A
+  // second thread reads the stream (revocations and budget states apply at once) while this one
+  // applies snapshots, newest first.
   bool RunStream();
   gateway::discovery::v1::ConfigRequest HandleSnapshot(
       const gateway::discovery::v1::ConfigResponse& response);
