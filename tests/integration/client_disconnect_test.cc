@@ -37,11 +37,6 @@ struct Stack {
 };
 Stack* stack = nullptr;
 
-void MustRun(const Gwctl& gwctl, const std::vector<std::string>& args) {
-  CommandResult result = gwctl.Run(args);
-  ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
-}
-
 class ClientDisconnectTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -54,14 +49,14 @@ class ClientDisconnectTest : public ::testing::Test {
     stack->fake = *std::move(fake);
 
     const Gwctl gwctl(stack->cp);
-    MustRun(gwctl, {"provider", "create", "fake", "--type", "openai-compatible", "--base-url",
-                    stack->fake->base_url(), "--api-key-ref", absl::StrCat("env:", kProviderEnv)});
-    MustRun(gwctl, {"model", "create", "chat", "--provider", "fake"});
-    MustRun(gwctl, {"model", "create", "embed", "--provider", "fake"});
-    MustRun(gwctl, {"team", "create", "hangups"});
-    auto key = gwctl.Json({"key", "create", "--team", "hangups"});
+    gwctl.MustRun({"provider", "create", "fake", "--type", "openai-compatible", "--base-url",
+                   stack->fake->base_url(), "--api-key-ref", absl::StrCat("env:", kProviderEnv)});
+    gwctl.MustRun({"model", "create", "chat", "--provider", "fake"});
+    gwctl.MustRun({"model", "create", "embed", "--provider", "fake"});
+    gwctl.MustRun({"team", "create", "hangups"});
+    auto key = gwctl.CreateKey("hangups");
     ASSERT_TRUE(key.ok()) << key.status();
-    stack->key = std::string(key->as_object().at("key").as_string());
+    stack->key = *key;
     auto version = gwctl.Version();
     ASSERT_TRUE(version.ok()) << version.status();
 
@@ -69,25 +64,19 @@ class ClientDisconnectTest : public ::testing::Test {
     ASSERT_TRUE(WriteFile(token_file, kWorkerToken).ok());
     // One thread: a leaked call or a stuck session would show in the requests that follow. The
     // provider timeouts stay long, so only a cancellation ends a held-back answer soon.
-    auto worker = Process::Start(
-        {BinaryPath("gw-data-plane"), "--control-plane", stack->cp.address(), "--http-listen",
-         "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--state-dir", stack->dir.Path("worker"),
-         "--worker-token-file", token_file, "--threads", "1"},
-        {{kProviderEnv, kProviderSecret}});
+    auto worker = StartDataPlane({.control_plane_address = stack->cp.address(),
+                                  .state_dir = stack->dir.Path("worker"),
+                                  .worker_token_file = token_file,
+                                  .threads = 1,
+                                  .extra_flags = {},
+                                  .env = {{kProviderEnv, kProviderSecret}}});
     ASSERT_TRUE(worker.ok()) << worker.status();
     stack->worker.emplace(*std::move(worker));
     auto address = stack->worker->WaitForListen("http", absl::Seconds(20));
     ASSERT_TRUE(address.ok()) << address.status();
     stack->worker_address = *address;
-    ASSERT_TRUE(PollUntil(
-        [&] {
-          auto ready = HttpRequest(stack->worker_address, "GET", "/readyz", {}, "");
-          return ready.ok() && ready->status == 200 &&
-                 json::parse(ready->body).as_object().at("config_version").to_number<int64_t>() ==
-                     *version;
-        },
-        absl::Seconds(20)))
-        << stack->worker->LogTail();
+    absl::Status ready = WaitUntilReadyAt(stack->worker_address, *version, absl::Seconds(20));
+    ASSERT_TRUE(ready.ok()) << ready << "\n" << stack->worker->LogTail();
   }
 
   static void TearDownTestSuite() {

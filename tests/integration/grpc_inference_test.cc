@@ -50,11 +50,6 @@ struct Stack {
 };
 Stack* stack = nullptr;
 
-void MustRun(const Gwctl& gwctl, const std::vector<std::string>& args) {
-  CommandResult result = gwctl.Run(args);
-  ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
-}
-
 class GrpcInferenceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -67,24 +62,25 @@ class GrpcInferenceTest : public ::testing::Test {
     stack->fake = *std::move(fake);
 
     const Gwctl gwctl(stack->cp);
-    MustRun(gwctl, {"provider", "create", "fake", "--type", "openai-compatible", "--base-url",
-                    stack->fake->base_url(), "--api-key-ref", absl::StrCat("env:", kProviderEnv)});
-    MustRun(gwctl, {"model", "create", "chat", "--provider", "fake", "--upstream-model",
-                    "fake-upstream-chat"});
-    MustRun(gwctl, {"model", "create", "embed", "--provider", "fake"});
-    MustRun(gwctl, {"model", "create", "restricted", "--provider", "fake"});
-    MustRun(gwctl, {"team", "create", "search", "--allowed-models", "chat,embed"});
-    auto key = gwctl.Json({"key", "create", "--team", "search"});
+    gwctl.MustRun({"provider", "create", "fake", "--type", "openai-compatible", "--base-url",
+                   stack->fake->base_url(), "--api-key-ref", absl::StrCat("env:", kProviderEnv)});
+    gwctl.MustRun({"model", "create", "chat", "--provider", "fake", "--upstream-model",
+                   "fake-upstream-chat"});
+    gwctl.MustRun({"model", "create", "embed", "--provider", "fake"});
+    gwctl.MustRun({"model", "create", "restricted", "--provider", "fake"});
+    gwctl.MustRun({"team", "create", "search", "--allowed-models", "chat,embed"});
+    auto key = gwctl.CreateKey("search");
     ASSERT_TRUE(key.ok()) << key.status();
-    stack->key = std::string(key->as_object().at("key").as_string());
+    stack->key = *key;
 
     const std::string token_file = stack->dir.path() + "/worker-token";
     std::ofstream(token_file) << kWorkerToken;
-    auto worker = Process::Start(
-        {BinaryPath("gw-data-plane"), "--control-plane", stack->cp.address(), "--http-listen",
-         "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--state-dir",
-         stack->dir.path() + "/worker", "--worker-token-file", token_file, "--threads", "2"},
-        {{kProviderEnv, kProviderSecret}});
+    auto worker = StartDataPlane({.control_plane_address = stack->cp.address(),
+                                  .state_dir = stack->dir.path() + "/worker",
+                                  .worker_token_file = token_file,
+                                  .threads = 2,
+                                  .extra_flags = {},
+                                  .env = {{kProviderEnv, kProviderSecret}}});
     ASSERT_TRUE(worker.ok()) << worker.status();
     stack->worker.emplace(*std::move(worker));
     auto http_address = stack->worker->WaitForListen("http", absl::Seconds(20));
@@ -98,15 +94,8 @@ class GrpcInferenceTest : public ::testing::Test {
 
     auto version = gwctl.Version();
     ASSERT_TRUE(version.ok()) << version.status();
-    ASSERT_TRUE(PollUntil(
-        [&] {
-          auto ready = HttpRequest(stack->http_address, "GET", "/readyz", {}, "");
-          return ready.ok() && ready->status == 200 &&
-                 json::parse(ready->body).as_object().at("config_version").to_number<int64_t>() ==
-                     *version;
-        },
-        absl::Seconds(20)))
-        << stack->worker->LogTail();
+    absl::Status ready = WaitUntilReadyAt(stack->http_address, *version, absl::Seconds(20));
+    ASSERT_TRUE(ready.ok()) << ready << "\n" << stack->worker->LogTail();
   }
 
   static void TearDownTestSuite() {

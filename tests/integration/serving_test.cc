@@ -48,17 +48,6 @@ struct Stack {
 };
 Stack* stack = nullptr;
 
-void MustRun(const Gwctl& gwctl, const std::vector<std::string>& args) {
-  CommandResult result = gwctl.Run(args);
-  ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
-}
-
-std::string CreateKey(const Gwctl& gwctl, const std::string& team) {
-  auto key = gwctl.Json({"key", "create", "--team", team});
-  EXPECT_TRUE(key.ok()) << key.status();
-  return key.ok() ? std::string(key->as_object().at("key").as_string()) : "";
-}
-
 class ServingTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -71,35 +60,39 @@ class ServingTest : public ::testing::Test {
     stack->fake = *std::move(fake);
 
     const Gwctl gwctl(stack->cp);
-    MustRun(gwctl, {"provider", "create", "fake", "--type", "openai-compatible", "--base-url",
-                    stack->fake->base_url(), "--api-key-ref", absl::StrCat("env:", kProviderEnv)});
-    MustRun(gwctl,
-            {"provider", "create", "nocred", "--type", "openai-compatible", "--base-url",
-             stack->fake->base_url(), "--api-key-ref", "env:GW_SERVING_TEST_UNSET_VARIABLE"});
+    gwctl.MustRun({"provider", "create", "fake", "--type", "openai-compatible", "--base-url",
+                   stack->fake->base_url(), "--api-key-ref", absl::StrCat("env:", kProviderEnv)});
+    gwctl.MustRun({"provider", "create", "nocred", "--type", "openai-compatible", "--base-url",
+                   stack->fake->base_url(), "--api-key-ref", "env:GW_SERVING_TEST_UNSET_VARIABLE"});
     // Port 1 on loopback: nothing listens there.
-    MustRun(gwctl, {"provider", "create", "down", "--type", "openai-compatible", "--base-url",
-                    "http://127.0.0.1:1/v1", "--api-key-ref", absl::StrCat("env:", kProviderEnv)});
-    MustRun(gwctl, {"model", "create", "chat", "--provider", "fake", "--upstream-model",
-                    "fake-upstream-chat"});
-    MustRun(gwctl, {"model", "create", "embed", "--provider", "fake"});
-    MustRun(gwctl, {"model", "create", "restricted", "--provider", "fake"});
-    MustRun(gwctl, {"model", "create", "nocred-chat", "--provider", "nocred"});
-    MustRun(gwctl, {"model", "create", "down-chat", "--provider", "down"});
-    MustRun(gwctl,
-            {"team", "create", "search", "--allowed-models", "chat,embed,nocred-chat,down-chat"});
-    MustRun(gwctl, {"team", "create", "capped", "--max-tokens", absl::StrCat(kTeamMaxTokens)});
-    stack->key = CreateKey(gwctl, "search");
-    stack->capped_key = CreateKey(gwctl, "capped");
+    gwctl.MustRun({"provider", "create", "down", "--type", "openai-compatible", "--base-url",
+                   "http://127.0.0.1:1/v1", "--api-key-ref", absl::StrCat("env:", kProviderEnv)});
+    gwctl.MustRun({"model", "create", "chat", "--provider", "fake", "--upstream-model",
+                   "fake-upstream-chat"});
+    gwctl.MustRun({"model", "create", "embed", "--provider", "fake"});
+    gwctl.MustRun({"model", "create", "restricted", "--provider", "fake"});
+    gwctl.MustRun({"model", "create", "nocred-chat", "--provider", "nocred"});
+    gwctl.MustRun({"model", "create", "down-chat", "--provider", "down"});
+    gwctl.MustRun(
+        {"team", "create", "search", "--allowed-models", "chat,embed,nocred-chat,down-chat"});
+    gwctl.MustRun({"team", "create", "capped", "--max-tokens", absl::StrCat(kTeamMaxTokens)});
+    auto key = gwctl.CreateKey("search");
+    EXPECT_TRUE(key.ok()) << key.status();
+    stack->key = key.value_or("");
+    auto capped_key = gwctl.CreateKey("capped");
+    EXPECT_TRUE(capped_key.ok()) << capped_key.status();
+    stack->capped_key = capped_key.value_or("");
 
     const std::string token_file = stack->dir.path() + "/worker-token";
     std::ofstream(token_file) << kWorkerToken;
-    auto worker = Process::Start(
-        {BinaryPath("gw-data-plane"), "--control-plane", stack->cp.address(), "--http-listen",
-         "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--state-dir",
-         stack->dir.path() + "/worker", "--worker-token-file", token_file, "--threads", "1",
-         "--max-body-bytes", absl::StrCat(kMaxBodyBytes), "--upstream-first-byte-timeout-ms",
-         "1000", "--upstream-idle-timeout-ms", "1000"},
-        {{kProviderEnv, kProviderSecret}});
+    auto worker = StartDataPlane({.control_plane_address = stack->cp.address(),
+                                  .state_dir = stack->dir.path() + "/worker",
+                                  .worker_token_file = token_file,
+                                  .threads = 1,
+                                  .extra_flags = {"--max-body-bytes", absl::StrCat(kMaxBodyBytes),
+                                                  "--upstream-first-byte-timeout-ms", "1000",
+                                                  "--upstream-idle-timeout-ms", "1000"},
+                                  .env = {{kProviderEnv, kProviderSecret}}});
     ASSERT_TRUE(worker.ok()) << worker.status();
     stack->worker.emplace(*std::move(worker));
     auto address = stack->worker->WaitForListen("http", absl::Seconds(20));
@@ -108,15 +101,8 @@ class ServingTest : public ::testing::Test {
 
     auto version = gwctl.Version();
     ASSERT_TRUE(version.ok()) << version.status();
-    ASSERT_TRUE(PollUntil(
-        [&] {
-          auto ready = HttpRequest(stack->worker_address, "GET", "/readyz", {}, "");
-          return ready.ok() && ready->status == 200 &&
-                 json::parse(ready->body).as_object().at("config_version").to_number<int64_t>() ==
-                     *version;
-        },
-        absl::Seconds(20)))
-        << stack->worker->LogTail();
+    absl::Status ready = WaitUntilReadyAt(stack->worker_address, *version, absl::Seconds(20));
+    ASSERT_TRUE(ready.ok()) << ready << "\n" << stack->worker->LogTail();
   }
 
   static void TearDownTestSuite() {

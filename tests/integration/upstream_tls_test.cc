@@ -66,43 +66,23 @@ absl::StatusOr<Process> StartWorker(const std::string& name,
                                     const std::vector<std::string>& extra_flags) {
   const std::string token_file = stack->dir.Path(name + "-token");
   GW_RETURN_IF_ERROR(WriteFile(token_file, kWorkerToken));
-  std::vector<std::string> argv = {BinaryPath("gw-data-plane"),
-                                   "--control-plane",
-                                   stack->cp.address(),
-                                   "--http-listen",
-                                   "127.0.0.1:0",
-                                   "--grpc-listen",
-                                   "127.0.0.1:0",
-                                   "--state-dir",
-                                   stack->dir.Path(name),
-                                   "--worker-token-file",
-                                   token_file,
-                                   "--threads",
-                                   "1",
-                                   "--upstream-connect-timeout-ms",
-                                   "5000"};
-  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-  return Process::Start(argv, {{kProviderEnv, kProviderSecret}});
+  std::vector<std::string> flags = {"--upstream-connect-timeout-ms", "5000"};
+  flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+  return StartDataPlane({.control_plane_address = stack->cp.address(),
+                         .state_dir = stack->dir.Path(name),
+                         .worker_token_file = token_file,
+                         .threads = 1,
+                         .extra_flags = std::move(flags),
+                         .env = {{kProviderEnv, kProviderSecret}}});
 }
 
 // Waits until the worker listens and serves config `version`; its HTTP address.
 absl::StatusOr<std::string> WaitUntilReady(Process& worker, int64_t version) {
   GW_ASSIGN_OR_RETURN(std::string address, worker.WaitForListen("http", absl::Seconds(20)));
-  const bool ready = PollUntil(
-      [&] {
-        auto response = HttpRequest(address, "GET", "/readyz", {}, "");
-        if (!response.ok() || response->status != 200) return false;
-        return json::parse(response->body).as_object().at("config_version").to_number<int64_t>() ==
-               version;
-      },
-      absl::Seconds(20));
-  if (!ready) return absl::DeadlineExceededError("worker never became ready: " + worker.LogTail());
+  if (!WaitUntilReadyAt(address, version, absl::Seconds(20)).ok()) {
+    return absl::DeadlineExceededError("worker never became ready: " + worker.LogTail());
+  }
   return address;
-}
-
-void MustRun(const Gwctl& gwctl, const std::vector<std::string>& args) {
-  CommandResult result = gwctl.Run(args);
-  ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
 }
 
 class UpstreamTlsTest : public ::testing::Test {
@@ -126,24 +106,24 @@ class UpstreamTlsTest : public ::testing::Test {
     const Gwctl gwctl(stack->cp);
     const std::string key_ref = absl::StrCat("env:", kProviderEnv);
     // The host name of each URL is what the worker verifies the certificate against.
-    MustRun(gwctl, {"provider", "create", "tls-good", "--type", "openai-compatible", "--base-url",
-                    absl::StrCat("https://localhost:", stack->trusted.process->port(), "/v1"),
-                    "--api-key-ref", key_ref});
-    MustRun(gwctl, {"provider", "create", "tls-ip", "--type", "openai-compatible", "--base-url",
-                    absl::StrCat("https://127.0.0.1:", stack->trusted.process->port(), "/v1"),
-                    "--api-key-ref", key_ref});
-    MustRun(gwctl,
-            {"provider", "create", "tls-wrong-name", "--type", "openai-compatible", "--base-url",
-             absl::StrCat("https://localhost:", stack->wrong_name.process->port(), "/v1"),
-             "--api-key-ref", key_ref});
-    MustRun(gwctl, {"model", "create", "good-chat", "--provider", "tls-good", "--upstream-model",
-                    "tls-upstream-chat"});
-    MustRun(gwctl, {"model", "create", "ip-chat", "--provider", "tls-ip"});
-    MustRun(gwctl, {"model", "create", "wrong-name-chat", "--provider", "tls-wrong-name"});
-    MustRun(gwctl, {"team", "create", "tls"});
-    auto key = gwctl.Json({"key", "create", "--team", "tls"});
+    gwctl.MustRun({"provider", "create", "tls-good", "--type", "openai-compatible", "--base-url",
+                   absl::StrCat("https://localhost:", stack->trusted.process->port(), "/v1"),
+                   "--api-key-ref", key_ref});
+    gwctl.MustRun({"provider", "create", "tls-ip", "--type", "openai-compatible", "--base-url",
+                   absl::StrCat("https://127.0.0.1:", stack->trusted.process->port(), "/v1"),
+                   "--api-key-ref", key_ref});
+    gwctl.MustRun({"provider", "create", "tls-wrong-name", "--type", "openai-compatible",
+                   "--base-url",
+                   absl::StrCat("https://localhost:", stack->wrong_name.process->port(), "/v1"),
+                   "--api-key-ref", key_ref});
+    gwctl.MustRun({"model", "create", "good-chat", "--provider", "tls-good", "--upstream-model",
+                   "tls-upstream-chat"});
+    gwctl.MustRun({"model", "create", "ip-chat", "--provider", "tls-ip"});
+    gwctl.MustRun({"model", "create", "wrong-name-chat", "--provider", "tls-wrong-name"});
+    gwctl.MustRun({"team", "create", "tls"});
+    auto key = gwctl.CreateKey("tls");
     ASSERT_TRUE(key.ok()) << key.status();
-    stack->key = std::string(key->as_object().at("key").as_string());
+    stack->key = *key;
     auto version = gwctl.Version();
     ASSERT_TRUE(version.ok()) << version.status();
 

@@ -361,21 +361,13 @@ class WorkerUnderTest {
   }
 
   absl::Status Start(const std::string& control_plane_address) {
-    std::vector<std::string> argv = {BinaryPath("gw-data-plane"),
-                                     "--control-plane",
-                                     control_plane_address,
-                                     "--http-listen",
-                                     "127.0.0.1:0",
-                                     "--grpc-listen",
-                                     "127.0.0.1:0",
-                                     "--state-dir",
-                                     state_dir_,
-                                     "--worker-token-file",
-                                     token_file_,
-                                     "--threads",
-                                     "1"};
-    argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
-    absl::StatusOr<Process> process = Process::Start(argv, {{kProviderEnv, kProviderSecret}});
+    absl::StatusOr<Process> process =
+        StartDataPlane({.control_plane_address = control_plane_address,
+                        .state_dir = state_dir_,
+                        .worker_token_file = token_file_,
+                        .threads = 1,
+                        .extra_flags = extra_flags_,
+                        .env = {{kProviderEnv, kProviderSecret}}});
     if (!process.ok()) return process.status();
     process_.emplace(*std::move(process));
     absl::StatusOr<std::string> address = process_->WaitForListen("http", absl::Seconds(30));

@@ -55,17 +55,13 @@ struct Stack {
 };
 Stack* stack = nullptr;
 
-void MustRun(const Gwctl& gwctl, const std::vector<std::string>& args) {
-  CommandResult result = gwctl.Run(args);
-  ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
-}
-
 absl::StatusOr<Process> StartWorker(const std::string& state_dir) {
-  return Process::Start(
-      {BinaryPath("gw-data-plane"), "--control-plane", stack->cp.address(), "--http-listen",
-       "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--state-dir", state_dir,
-       "--worker-token-file", stack->token_file, "--threads", "1"},
-      {{kProviderEnv, kProviderSecret}});
+  return StartDataPlane({.control_plane_address = stack->cp.address(),
+                         .state_dir = state_dir,
+                         .worker_token_file = stack->token_file,
+                         .threads = 1,
+                         .extra_flags = {},
+                         .env = {{kProviderEnv, kProviderSecret}}});
 }
 
 // Waits until the worker at `address` serves the control plane's current config version.
@@ -73,14 +69,7 @@ bool WaitUntilCurrent(const std::string& address) {
   const Gwctl gwctl(stack->cp);
   auto version = gwctl.Version();
   if (!version.ok()) return false;
-  return PollUntil(
-      [&] {
-        auto ready = HttpRequest(address, "GET", "/readyz", {}, "");
-        return ready.ok() && ready->status == 200 &&
-               json::parse(ready->body).as_object().at("config_version").to_number<int64_t>() ==
-                   *version;
-      },
-      absl::Seconds(20));
+  return WaitUntilReadyAt(address, *version, absl::Seconds(20)).ok();
 }
 
 class UsageTest : public ::testing::Test {
@@ -93,16 +82,16 @@ class UsageTest : public ::testing::Test {
     stack->fake = *std::move(fake);
 
     const Gwctl gwctl(stack->cp);
-    MustRun(gwctl, {"provider", "create", "fake", "--type", "openai-compatible", "--base-url",
-                    stack->fake->base_url(), "--api-key-ref", absl::StrCat("env:", kProviderEnv)});
-    MustRun(gwctl, {"model", "create", "priced", "--provider", "fake", "--upstream-model",
-                    "fake-upstream"});
-    MustRun(gwctl, {"model", "create", "forbidden", "--provider", "fake"});
-    MustRun(gwctl, {"pricing", "set", "priced", "--input", "2.50", "--output", "10.00",
-                    "--cached-input", "1.25"});
+    gwctl.MustRun({"provider", "create", "fake", "--type", "openai-compatible", "--base-url",
+                   stack->fake->base_url(), "--api-key-ref", absl::StrCat("env:", kProviderEnv)});
+    gwctl.MustRun(
+        {"model", "create", "priced", "--provider", "fake", "--upstream-model", "fake-upstream"});
+    gwctl.MustRun({"model", "create", "forbidden", "--provider", "fake"});
+    gwctl.MustRun({"pricing", "set", "priced", "--input", "2.50", "--output", "10.00",
+                   "--cached-input", "1.25"});
     for (const char* team : {"exact", "abandon", "budget", "flush", "spooled", "grpc"}) {
-      MustRun(gwctl, {"team", "create", team, "--allowed-models", "priced", "--max-tokens",
-                      absl::StrCat(kTeamMaxTokens)});
+      gwctl.MustRun({"team", "create", team, "--allowed-models", "priced", "--max-tokens",
+                     absl::StrCat(kTeamMaxTokens)});
     }
 
     stack->token_file = stack->dir.path() + "/worker-token";
@@ -143,11 +132,11 @@ class UsageTest : public ::testing::Test {
   // A key of `team`, usable by the worker once this returns.
   static std::string CreateKey(const std::string& team) {
     const Gwctl gwctl(stack->cp);
-    auto key = gwctl.Json({"key", "create", "--team", team});
+    auto key = gwctl.CreateKey(team);
     EXPECT_TRUE(key.ok()) << key.status();
     if (!key.ok()) return "";
     EXPECT_TRUE(WaitUntilCurrent(stack->worker_address)) << stack->worker->LogTail();
-    return std::string(key->as_object().at("key").as_string());
+    return *key;
   }
 
   static std::map<std::string, std::string> Headers(const std::string& key,

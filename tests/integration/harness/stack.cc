@@ -4,6 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+#include "tests/integration/harness/http_client.h"
+#include "tests/integration/harness/poll.h"
 
 namespace gw::testing {
 
@@ -61,10 +64,12 @@ WorkerProcess::WorkerProcess(const TempDir& dir, const std::string& name)
 }
 
 absl::Status WorkerProcess::Start(const std::string& control_plane_address) {
-  absl::StatusOr<Process> process =
-      Process::Start({BinaryPath("gw-data-plane"), "--control-plane", control_plane_address,
-                      "--http-listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--state-dir",
-                      state_dir_, "--worker-token-file", token_file_, "--threads", "1"});
+  absl::StatusOr<Process> process = StartDataPlane({.control_plane_address = control_plane_address,
+                                                    .state_dir = state_dir_,
+                                                    .worker_token_file = token_file_,
+                                                    .threads = 1,
+                                                    .extra_flags = {},
+                                                    .env = {}});
   if (!process.ok()) return process.status();
   process_.emplace(*std::move(process));
   absl::StatusOr<std::string> bound = process_->WaitForListen("http", absl::Seconds(20));
@@ -103,6 +108,55 @@ absl::StatusOr<int64_t> Gwctl::Version() const {
   absl::StatusOr<boost::json::value> status = Json({"status"});
   if (!status.ok()) return status.status();
   return status->as_object().at("config_version").to_number<int64_t>();
+}
+
+absl::StatusOr<std::string> Gwctl::CreateKey(const std::string& team) const {
+  absl::StatusOr<boost::json::value> key = Json({"key", "create", "--team", team});
+  if (!key.ok()) return key.status();
+  return std::string(key->as_object().at("key").as_string());
+}
+
+void Gwctl::MustRun(const std::vector<std::string>& args) const {
+  CommandResult result = Run(args);
+  ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
+}
+
+absl::StatusOr<Process> StartDataPlane(const DataPlaneOptions& options) {
+  std::vector<std::string> argv = {BinaryPath("gw-data-plane"),
+                                   "--control-plane",
+                                   options.control_plane_address,
+                                   "--http-listen",
+                                   "127.0.0.1:0",
+                                   "--grpc-listen",
+                                   "127.0.0.1:0",
+                                   "--state-dir",
+                                   options.state_dir,
+                                   "--worker-token-file",
+                                   options.worker_token_file,
+                                   "--threads",
+                                   absl::StrCat(options.threads)};
+  argv.insert(argv.end(), options.extra_flags.begin(), options.extra_flags.end());
+  return Process::Start(std::move(argv), options.env);
+}
+
+absl::Status WaitUntilReadyAt(const std::string& http_address, int64_t version,
+                              absl::Duration timeout) {
+  int64_t served = -1;
+  const bool ready = PollUntil(
+      [&] {
+        absl::StatusOr<HttpResponse> response = HttpRequest(http_address, "GET", "/readyz", {}, "");
+        if (!response.ok() || response->status != 200) return false;
+        boost::system::error_code ec;
+        const boost::json::value body = boost::json::parse(response->body, ec);
+        if (ec || !body.is_object() || !body.as_object().contains("config_version")) return false;
+        served = body.as_object().at("config_version").to_number<int64_t>();
+        return served == version;
+      },
+      timeout);
+  if (ready) return absl::OkStatus();
+  return absl::DeadlineExceededError(absl::StrCat("worker at ", http_address,
+                                                  " not ready with config version ", version,
+                                                  " (last seen ", served, ")"));
 }
 
 }  // namespace gw::testing

@@ -3,6 +3,7 @@
 //   ControlPlaneProcess cp(dir); ASSERT_OK(cp.Start()); Gwctl gwctl(cp); gwctl.Json({"status"});
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,9 +75,30 @@ class Gwctl {
   absl::StatusOr<boost::json::value> Json(std::vector<std::string> args) const;
   // The control plane's config version from `gwctl status`.
   absl::StatusOr<int64_t> Version() const;
+  // Fails the current test unless `args` exit 0 (with gwctl's stderr as the reason).
+  void MustRun(const std::vector<std::string>& args) const;
+  // `gwctl key create --team <team>`: the new key's secret.
+  absl::StatusOr<std::string> CreateKey(const std::string& team) const;
 
  private:
   const ControlPlaneProcess* cp_;
 };
+
+// How a test starts its own gw-data-plane: the common flags, then `extra_flags`.
+struct DataPlaneOptions {
+  std::string control_plane_address;
+  std::string state_dir;
+  std::string worker_token_file;
+  int threads = 1;
+  std::vector<std::string> extra_flags;
+  EnvVars env;
+};
+
+// Starts gw-data-plane listening for HTTP and gRPC on ports of its own choosing.
+absl::StatusOr<Process> StartDataPlane(const DataPlaneOptions& options);
+
+// Polls the worker's /readyz at `http_address` until it serves config `version`.
+absl::Status WaitUntilReadyAt(const std::string& http_address, int64_t version,
+                              absl::Duration timeout);
 
 }  // namespace gw::testing
