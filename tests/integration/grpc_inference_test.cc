@@ -83,12 +83,10 @@ class GrpcInferenceTest : public ::testing::Test {
                                   .env = {{kProviderEnv, kProviderSecret}}});
     ASSERT_TRUE(worker.ok()) << worker.status();
     stack->worker.emplace(*std::move(worker));
-    auto http_address = stack->worker->WaitForListen("http", absl::Seconds(20));
-    ASSERT_TRUE(http_address.ok()) << http_address.status();
-    stack->http_address = *http_address;
-    auto grpc_address = stack->worker->WaitForListen("grpc", absl::Seconds(20));
-    ASSERT_TRUE(grpc_address.ok()) << grpc_address.status();
-    stack->grpc_address = *grpc_address;
+    auto addresses = WaitForDataPlaneListen(*stack->worker, absl::Seconds(20));
+    ASSERT_TRUE(addresses.ok()) << addresses.status();
+    stack->http_address = addresses->http;
+    stack->grpc_address = addresses->grpc;
     ASSERT_THAT(stack->grpc_address, Not(HasSubstr(":0")));
     stack->channel = grpc::CreateChannel(stack->grpc_address, grpc::InsecureChannelCredentials());
 
@@ -506,29 +504,20 @@ struct OwnWorker {
 
 void StartOwnWorker(const std::string& name, std::vector<std::string> extra_flags,
                     OwnWorker& worker) {
-  std::vector<std::string> argv = {BinaryPath("gw-data-plane"),
-                                   "--control-plane",
-                                   stack->cp.address(),
-                                   "--http-listen",
-                                   "127.0.0.1:0",
-                                   "--grpc-listen",
-                                   "127.0.0.1:0",
-                                   "--state-dir",
-                                   stack->dir.path() + "/" + name,
-                                   "--worker-token-file",
-                                   stack->dir.path() + "/worker-token"};
-  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-  auto started = Process::Start(argv, {{kProviderEnv, kProviderSecret}});
+  auto started = StartDataPlane({.control_plane_address = stack->cp.address(),
+                                 .state_dir = stack->dir.path() + "/" + name,
+                                 .worker_token_file = stack->dir.path() + "/worker-token",
+                                 .threads = 0,
+                                 .extra_flags = std::move(extra_flags),
+                                 .env = {{kProviderEnv, kProviderSecret}}});
   ASSERT_TRUE(started.ok()) << started.status();
   worker.process.emplace(*std::move(started));
-  auto http_address = worker.process->WaitForListen("http", absl::Seconds(20));
-  ASSERT_TRUE(http_address.ok()) << http_address.status();
-  auto grpc_address = worker.process->WaitForListen("grpc", absl::Seconds(20));
-  ASSERT_TRUE(grpc_address.ok()) << grpc_address.status();
-  worker.grpc_address = *grpc_address;
+  auto addresses = WaitForDataPlaneListen(*worker.process, absl::Seconds(20));
+  ASSERT_TRUE(addresses.ok()) << addresses.status();
+  worker.grpc_address = addresses->grpc;
   ASSERT_TRUE(PollUntil(
       [&] {
-        auto ready = HttpRequest(*http_address, "GET", "/readyz", {}, "");
+        auto ready = HttpRequest(addresses->http, "GET", "/readyz", {}, "");
         return ready.ok() && ready->status == 200;
       },
       absl::Seconds(20)))

@@ -99,12 +99,10 @@ class UsageTest : public ::testing::Test {
     auto worker = StartWorker(stack->dir.path() + "/worker");
     ASSERT_TRUE(worker.ok()) << worker.status();
     stack->worker.emplace(*std::move(worker));
-    auto address = stack->worker->WaitForListen("http", absl::Seconds(20));
-    ASSERT_TRUE(address.ok()) << address.status();
-    stack->worker_address = *address;
-    auto grpc_address = stack->worker->WaitForListen("grpc", absl::Seconds(20));
-    ASSERT_TRUE(grpc_address.ok()) << grpc_address.status();
-    stack->worker_grpc_address = *grpc_address;
+    auto addresses = WaitForDataPlaneListen(*stack->worker, absl::Seconds(20));
+    ASSERT_TRUE(addresses.ok()) << addresses.status();
+    stack->worker_address = addresses->http;
+    stack->worker_grpc_address = addresses->grpc;
   }
 
   static void TearDownTestSuite() {

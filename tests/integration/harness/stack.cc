@@ -132,11 +132,21 @@ absl::StatusOr<Process> StartDataPlane(const DataPlaneOptions& options) {
                                    "--state-dir",
                                    options.state_dir,
                                    "--worker-token-file",
-                                   options.worker_token_file,
-                                   "--threads",
-                                   absl::StrCat(options.threads)};
+                                   options.worker_token_file};
+  if (options.threads != 0) {
+    argv.push_back("--threads");
+    argv.push_back(absl::StrCat(options.threads));
+  }
   argv.insert(argv.end(), options.extra_flags.begin(), options.extra_flags.end());
   return Process::Start(std::move(argv), options.env);
+}
+
+absl::StatusOr<DataPlaneAddresses> WaitForDataPlaneListen(Process& worker, absl::Duration timeout) {
+  absl::StatusOr<std::string> http = worker.WaitForListen("http", timeout);
+  if (!http.ok()) return http.status();
+  absl::StatusOr<std::string> grpc = worker.WaitForListen("grpc", timeout);
+  if (!grpc.ok()) return grpc.status();
+  return DataPlaneAddresses{*std::move(http), *std::move(grpc)};
 }
 
 absl::Status WaitUntilReadyAt(const std::string& http_address, int64_t version,

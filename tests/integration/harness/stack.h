@@ -89,13 +89,22 @@ struct DataPlaneOptions {
   std::string control_plane_address;
   std::string state_dir;
   std::string worker_token_file;
-  int threads = 1;
+  int threads = 1;  // 0 leaves --threads out: the binary's own default.
   std::vector<std::string> extra_flags;
   EnvVars env;
 };
 
 // Starts gw-data-plane listening for HTTP and gRPC on ports of its own choosing.
 absl::StatusOr<Process> StartDataPlane(const DataPlaneOptions& options);
+
+// Where a gw-data-plane from StartDataPlane listens.
+struct DataPlaneAddresses {
+  std::string http;
+  std::string grpc;
+};
+
+// Waits (up to `timeout` for each) until the worker announces its HTTP, then its gRPC listener.
+absl::StatusOr<DataPlaneAddresses> WaitForDataPlaneListen(Process& worker, absl::Duration timeout);
 
 // Polls the worker's /readyz at `http_address` until it serves config `version`.
 absl::Status WaitUntilReadyAt(const std::string& http_address, int64_t version,
