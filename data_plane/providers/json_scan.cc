@@ -1,6 +1,11 @@
 #include "data_plane/providers/json_scan.h"
 
+#include <bit>
 #include <charconv>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "absl/strings/str_cat.h"
 
@@ -135,6 +140,8 @@ class Scanner {
   bool ScanString(bool* has_escapes) {
     ++pos_;
     while (pos_ < text_.size()) {
+      SkipPlainAscii();
+      if (pos_ >= text_.size()) break;
       const unsigned char c = static_cast<unsigned char>(text_[pos_]);
       if (c == '"') {
         ++pos_;
@@ -164,6 +171,30 @@ class Scanner {
       }
     }
     return false;
+  }
+
+  // Skips, 16 at a time, bytes that need no look: printable ASCII other than quote and
+  // backslash. String contents are most of a request's and a response's bytes.
+  void SkipPlainAscii() {
+#ifdef __SSE2__
+    const __m128i control_max = _mm_set1_epi8(0x1f);
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    while (pos_ + 16 <= text_.size()) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text_.data() + pos_));
+      const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, control_max), control_max);
+      const __m128i special = _mm_or_si128(
+          control, _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)));
+      // The high bit of each byte: non-ASCII, which the UTF-8 check must see.
+      const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(special)) |
+                            static_cast<unsigned>(_mm_movemask_epi8(bytes));
+      if (mask != 0) {
+        pos_ += static_cast<size_t>(std::countr_zero(mask));
+        return;
+      }
+      pos_ += 16;
+    }
+#endif
   }
 
   // A well-formed UTF-8 sequence (no overlongs, no surrogates, at most U+10FFFF).
