@@ -97,15 +97,9 @@ class GrpcInferenceTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    if (stack->worker) {
-      // SIGTERM stops the gRPC listener too, and the worker still exits 0.
-      EXPECT_TRUE(stack->worker->Signal(SIGTERM).ok());
-      absl::StatusOr<int> exit_code = stack->worker->Wait(absl::Seconds(30));
-      EXPECT_TRUE(exit_code.ok()) << exit_code.status();
-      if (exit_code.ok()) {
-        EXPECT_EQ(*exit_code, 0) << stack->worker->LogTail();
-      }
-    }
+    // SIGTERM stops the gRPC listener too, and the worker still exits 0.
+    const absl::Status stopped = StopCleanly(stack->worker, absl::Seconds(30));
+    EXPECT_TRUE(stopped.ok()) << stopped;
     delete stack;
     stack = nullptr;
   }

@@ -108,14 +108,8 @@ class ServingTest : public ::testing::Test {
   static void TearDownTestSuite() {
     // CONTRACTS.md: SIGTERM exits 0, also after the worker made upstream calls (each I/O
     // thread's upstream client and its pooled connections go away with the thread).
-    if (stack->worker) {
-      EXPECT_TRUE(stack->worker->Signal(SIGTERM).ok());
-      absl::StatusOr<int> exit_code = stack->worker->Wait(absl::Seconds(20));
-      EXPECT_TRUE(exit_code.ok()) << exit_code.status();
-      if (exit_code.ok()) {
-        EXPECT_EQ(*exit_code, 0) << stack->worker->LogTail();
-      }
-    }
+    const absl::Status stopped = StopCleanly(stack->worker, absl::Seconds(20));
+    EXPECT_TRUE(stopped.ok()) << stopped;
     delete stack;
     stack = nullptr;
   }

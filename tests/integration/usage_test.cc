@@ -106,14 +106,8 @@ class UsageTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    if (stack->worker) {
-      EXPECT_TRUE(stack->worker->Signal(SIGTERM).ok());
-      absl::StatusOr<int> exit_code = stack->worker->Wait(absl::Seconds(30));
-      EXPECT_TRUE(exit_code.ok()) << exit_code.status();
-      if (exit_code.ok()) {
-        EXPECT_EQ(*exit_code, 0) << stack->worker->LogTail();
-      }
-    }
+    const absl::Status stopped = StopCleanly(stack->worker, absl::Seconds(30));
+    EXPECT_TRUE(stopped.ok()) << stopped;
     delete stack;
     stack = nullptr;
   }

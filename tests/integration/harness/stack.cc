@@ -12,19 +12,6 @@ namespace gw::testing {
 
 namespace {
 
-absl::Status StopProcess(std::optional<Process>& process) {
-  if (!process) return absl::OkStatus();
-  if (absl::Status s = process->Signal(SIGTERM); !s.ok()) return s;
-  absl::StatusOr<int> code = process->Wait(absl::Seconds(20));
-  if (!code.ok()) return code.status();
-  if (*code != 0) {
-    return absl::InternalError(
-        absl::StrCat("exit code ", *code, " after SIGTERM\n", process->Log()));
-  }
-  process.reset();
-  return absl::OkStatus();
-}
-
 void KillProcess(std::optional<Process>& process) {
   if (!process) return;
   (void)process->Signal(SIGKILL);
@@ -33,6 +20,19 @@ void KillProcess(std::optional<Process>& process) {
 }
 
 }  // namespace
+
+absl::Status StopCleanly(std::optional<Process>& process, absl::Duration timeout) {
+  if (!process) return absl::OkStatus();
+  if (absl::Status s = process->Signal(SIGTERM); !s.ok()) return s;
+  absl::StatusOr<int> code = process->Wait(timeout);
+  if (!code.ok()) return code.status();
+  if (*code != 0) {
+    return absl::InternalError(
+        absl::StrCat("exit code ", *code, " after SIGTERM\n", process->Log()));
+  }
+  process.reset();
+  return absl::OkStatus();
+}
 
 ControlPlaneProcess::ControlPlaneProcess(const TempDir& dir, const std::string& db_name)
     : db_(absl::StrCat(dir.path(), "/", db_name)),
@@ -54,7 +54,7 @@ absl::Status ControlPlaneProcess::Start(const std::string& address) {
   return absl::OkStatus();
 }
 
-absl::Status ControlPlaneProcess::Stop() { return StopProcess(process_); }
+absl::Status ControlPlaneProcess::Stop() { return StopCleanly(process_); }
 void ControlPlaneProcess::Kill() { KillProcess(process_); }
 
 WorkerProcess::WorkerProcess(const TempDir& dir, const std::string& name)
@@ -78,7 +78,7 @@ absl::Status WorkerProcess::Start(const std::string& control_plane_address) {
   return absl::OkStatus();
 }
 
-absl::Status WorkerProcess::Stop() { return StopProcess(process_); }
+absl::Status WorkerProcess::Stop() { return StopCleanly(process_); }
 void WorkerProcess::Kill() { KillProcess(process_); }
 
 CommandResult Gwctl::Run(const std::vector<std::string>& args, const std::string& token) const {

@@ -19,6 +19,11 @@ namespace gw::testing {
 inline constexpr char kAdminToken[] = "admin-token-for-tests-0123456789";
 inline constexpr char kWorkerToken[] = "worker-token-for-tests-012345678";
 
+// SIGTERM, then fails unless the process exits 0 within `timeout` (CONTRACTS.md: drain, flush,
+// exit 0); the error carries the log. The process is gone afterwards. No-op when empty.
+absl::Status StopCleanly(std::optional<Process>& process,
+                         absl::Duration timeout = absl::Seconds(20));
+
 // gw-control-plane with its own database under `dir`; restartable on the same database.
 class ControlPlaneProcess {
  public:
