@@ -11,33 +11,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/feature_level.h"
+#include "data_plane/config/control_plane_channel.h"
 #include "google/rpc/status.pb.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
-#include "grpcpp/support/channel_arguments.h"
 #include "spdlog/spdlog.h"
 
 namespace gw::dp {
 namespace disc = gateway::discovery::v1;
 namespace {
 
-int ToMillis(absl::Duration d) { return static_cast<int>(absl::ToInt64Milliseconds(d)); }
-
 std::shared_ptr<grpc::Channel> MakeChannel(const DiscoveryClientOptions& options) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
-  // The channel's own reconnect backoff otherwise grows to 120 s, hiding the control plane long
-  // after it is back.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, ToMillis(options.initial_backoff));
-  // gRPC also uses the minimum as the timeout of one connection attempt (20 s by default).
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, ToMillis(options.max_backoff));
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, ToMillis(options.max_backoff));
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, ToMillis(options.keepalive_time));
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ToMillis(options.keepalive_timeout));
-  // The config stream is quiet between admin writes; keep pinging through the silence.
-  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
-  return grpc::CreateCustomChannel(options.control_plane, grpc::InsecureChannelCredentials(), args);
+  return MakeControlPlaneChannel({.address = options.control_plane,
+                                  .initial_backoff = options.initial_backoff,
+                                  .max_backoff = options.max_backoff,
+                                  .keepalive_time = options.keepalive_time,
+                                  .keepalive_timeout = options.keepalive_timeout,
+                                  .max_receive_message_bytes = options.max_receive_message_bytes});
 }
 
 }  // namespace

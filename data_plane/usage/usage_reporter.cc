@@ -6,9 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
-#include "grpcpp/support/channel_arguments.h"
+#include "data_plane/config/control_plane_channel.h"
 #include "spdlog/spdlog.h"
 
 namespace gw::dp {
@@ -18,24 +16,12 @@ using gateway::usage::v1::UsageAck;
 using gateway::usage::v1::UsageBatch;
 using gateway::usage::v1::UsageRecord;
 
-int ToMillis(absl::Duration duration) {
-  return static_cast<int>(absl::ToInt64Milliseconds(duration));
-}
-
 std::shared_ptr<grpc::Channel> MakeChannel(const UsageReporterOptions& options) {
-  grpc::ChannelArguments args;
-  // The channel's own reconnect backoff otherwise grows to 120 s, hiding the control plane long
-  // after it is back.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, ToMillis(options.initial_backoff));
-  // gRPC also uses the minimum as the timeout of one connection attempt (20 s by default).
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, ToMillis(options.max_backoff));
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, ToMillis(options.max_backoff));
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, ToMillis(options.keepalive_time));
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ToMillis(options.keepalive_timeout));
-  // The usage stream is quiet when no requests are served; keep pinging through the silence.
-  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
-  return grpc::CreateCustomChannel(options.control_plane, grpc::InsecureChannelCredentials(), args);
+  return MakeControlPlaneChannel({.address = options.control_plane,
+                                  .initial_backoff = options.initial_backoff,
+                                  .max_backoff = options.max_backoff,
+                                  .keepalive_time = options.keepalive_time,
+                                  .keepalive_timeout = options.keepalive_timeout});
 }
 
 bool IsPowerOfTwo(int64_t n) { return n > 0 && (n & (n - 1)) == 0; }
