@@ -172,6 +172,10 @@ TEST_F(DiscoveryClientTest, StoresNewestBudgetStateWithoutAcking) {
   fake_.SetSnapshot(MakeSnapshot(1));
   auto client = StartClient();
   ASSERT_TRUE(PollUntil([&] { return store_.version() == 1; }, kWait));
+  // The ACK of version 1 leaves after the swap: count from after it.
+  ASSERT_TRUE(
+      fake_.WaitForRequest([](const Received& r) { return r.request.version_info() == 1; }, kWait)
+          .has_value());
   const size_t requests_before = fake_.received().size();
 
   gateway::config::v1::BudgetState state;
@@ -204,6 +208,10 @@ TEST_F(DiscoveryClientTest, HoldsKeyRevocationsUntilTheSnapshotOfTheirVersionApp
   fake_.SetSnapshot(snapshot);
   auto client = StartClient();
   ASSERT_TRUE(PollUntil([&] { return store_.version() == 1; }, kWait));
+  // The ACK of version 1 leaves after the swap: count from after it.
+  ASSERT_TRUE(
+      fake_.WaitForRequest([](const Received& r) { return r.request.version_info() == 1; }, kWait)
+          .has_value());
   const size_t requests_before = fake_.received().size();
 
   gateway::config::v1::KeyRevocations revocations;
