@@ -28,9 +28,11 @@ GW_DEBIAN_PACKAGES=(
 # provides "npm" and conflicts with Debian's, so installing that one would fail.
 gw_missing_packages() {
   local installed provided
-  # dpkg-query skips unknown packages (on stderr); keep only fully installed ones ("ii").
-  installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${GW_DEBIAN_PACKAGES[@]}" \
-                2>/dev/null | awk '$2 == "ii" { print $1 }')
+  # dpkg-query skips unknown packages (on stderr) and then exits 1, which under the callers'
+  # `set -eo pipefail` would silently end this function with an empty list: hence `|| true`.
+  # Keep only fully installed packages ("ii").
+  installed=$( (dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${GW_DEBIAN_PACKAGES[@]}" \
+                  2>/dev/null || true) | awk '$2 == "ii" { print $1 }')
   # Provides lists read "a, b (= 1.0), c".
   provided=$(dpkg-query -W -f='${db:Status-Abbrev}|${Provides}\n' 2>/dev/null \
                | awk -F'|' '$1 ~ /^ii/ && $2 != "" { print $2 }' | tr ',' '\n' \
@@ -43,8 +45,12 @@ gw_missing_packages() {
 
 # Installs what is missing when run as root; otherwise prints the command and returns 1.
 gw_ensure_deps() {
-  local -a missing
-  mapfile -t missing < <(gw_missing_packages)
+  # A command substitution, not `< <(...)`: a failure while listing must stop the script,
+  # not read as "nothing is missing".
+  local listed
+  listed=$(gw_missing_packages)
+  local -a missing=()
+  [[ -n "$listed" ]] && mapfile -t missing <<<"$listed"
   ((${#missing[@]} == 0)) && return 0
   if ((EUID != 0)); then
     echo "Missing Debian packages: ${missing[*]}" >&2
