@@ -1,6 +1,7 @@
 // gw-data-plane: a worker of the gateway. It follows the control plane's config snapshots over
 // ConfigDiscovery (starting from the last persisted one when the control plane is unreachable)
-// and serves applications over HTTP and gRPC (one pipeline for both). Flags per CONTRACTS.md.
+// and serves applications over HTTP and gRPC (one pipeline for both). Flags per CONTRACTS.md;
+// --access-log per docs/access-log.md.
 #include <pthread.h>
 #include <signal.h>
 
@@ -9,25 +10,30 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/logging.h"
 #include "common/names.h"
 #include "common/status_macros.h"
 #include "data_plane/config/budget_state_slot.h"
-#include "data_plane/config/key_revocation_slot.h"
 #include "data_plane/config/discovery_client.h"
+#include "data_plane/config/key_revocation_slot.h"
 #include "data_plane/config/snapshot_applier.h"
 #include "data_plane/config/snapshot_store.h"
 #include "data_plane/config/state_dir.h"
 #include "data_plane/config/worker_token.h"
 #include "data_plane/endpoints/worker_routes.h"
 #include "data_plane/grpc/grpc_inference_server.h"
+#include "data_plane/observability/access_log.h"
 #include "data_plane/server/http_server.h"
 #include "data_plane/server/listen_address.h"
+#include "data_plane/stages/usage/access_logging_sink.h"
 #include "data_plane/stages/usage/usage_reporter_sink.h"
 #include "data_plane/upstream/tls_client_context.h"
 #include "data_plane/usage/usage_reporter.h"
@@ -57,15 +63,18 @@ struct Flags {
   int64_t upstream_idle_timeout_ms = 60'000;
   int64_t upstream_total_timeout_ms = 600'000;
   std::string upstream_ca_file;
+  std::string access_log;  // Empty: none.
 };
 
-// Blocks the shutdown signals in every thread (the ones started later inherit the mask), so that
-// only the main thread's sigwait sees them.
-sigset_t BlockShutdownSignals() {
+// Blocks the signals the main thread handles (SIGINT and SIGTERM: drain and exit; SIGHUP: reopen
+// the access log) in every thread (the ones started later inherit the mask), so that only the
+// main thread's sigwait sees them.
+sigset_t BlockHandledSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   return signals;
@@ -82,7 +91,7 @@ WorkerRoutesOptions RoutesOptionsOf(const Flags& flags) {
   return options;
 }
 
-absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
+absl::Status Run(const Flags& flags, const sigset_t& handled_signals) {
   GW_RETURN_IF_ERROR(ParseListenAddress(flags.grpc_listen, "--grpc-listen").status());
   GW_RETURN_IF_ERROR(ParseListenAddress(flags.control_plane, "--control-plane").status());
   GW_RETURN_IF_ERROR(EnsureDirectory(flags.state_dir));
@@ -99,6 +108,19 @@ absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
     GW_RETURN_IF_ERROR(ValidateName("--worker-id", worker_id));
   } else {
     GW_ASSIGN_OR_RETURN(worker_id, LoadOrCreateWorkerId(flags.state_dir));
+  }
+
+  // Opened before anything starts, so a bad path stops the start. It outlives the router, whose
+  // usage stage appends to it.
+  std::unique_ptr<AccessLog> access_log;
+  if (!flags.access_log.empty()) {
+    absl::StatusOr<std::unique_ptr<AccessLog>> opened = AccessLog::Open({.path = flags.access_log});
+    if (!opened.ok()) {
+      return absl::Status(opened.status().code(),
+                          absl::StrCat("--access-log: ", opened.status().message()));
+    }
+    access_log = *std::move(opened);
+    spdlog::info("access log: {}", flags.access_log);
   }
 
   SnapshotStore snapshots;
@@ -118,7 +140,11 @@ absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
   usage_reporter.Start();
 
   WorkerRoutesOptions routes_options = RoutesOptionsOf(flags);
-  routes_options.usage_sink = std::make_shared<UsageReporterSink>(&usage_reporter);
+  std::shared_ptr<UsageSink> usage_sink = std::make_shared<UsageReporterSink>(&usage_reporter);
+  if (access_log != nullptr) {
+    usage_sink = std::make_shared<AccessLoggingSink>(access_log.get(), std::move(usage_sink));
+  }
+  routes_options.usage_sink = std::move(usage_sink);
   routes_options.worker_id = worker_id;
   routes_options.budget_state = &budget_state;
   routes_options.key_revocations = &key_revocations;
@@ -156,13 +182,29 @@ absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
   spdlog::info("worker {} following the control plane at {}", worker_id, flags.control_plane);
 
   int signal_number = 0;
-  sigwait(&shutdown_signals, &signal_number);
+  while (true) {
+    sigwait(&handled_signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    // logrotate renamed the file (or an operator asks for a reopen): later lines go to the path.
+    if (access_log == nullptr) {
+      spdlog::info("received SIGHUP: no access log to reopen");
+    } else if (absl::Status reopened = access_log->Reopen(); !reopened.ok()) {
+      spdlog::error("received SIGHUP: {}; still writing to the previous file", reopened.ToString());
+    } else {
+      spdlog::info("received SIGHUP: reopened the access log {}", flags.access_log);
+    }
+  }
   spdlog::info("received signal {}: draining (up to {} s)", signal_number,
                absl::ToInt64Seconds(kDrainTimeout));
   // gRPC first: its calls run on the HTTP threads, which must outlive them.
   grpc_server.Stop(kDrainTimeout);
   http.Stop(kDrainTimeout);
-  // Every drained request has submitted its record by now.
+  // Every drained request has submitted its record (and appended its access log line) by now.
+  if (access_log != nullptr) {
+    if (absl::Status flushed = access_log->Flush(); !flushed.ok()) {
+      spdlog::error("access log lines lost at shutdown: {}", flushed.ToString());
+    }
+  }
   if (absl::Status flushed = usage_reporter.Flush(absl::Now() + kUsageFlushTimeout);
       !flushed.ok()) {
     spdlog::warn("usage records not yet acknowledged stay in the spool for the next start: {}",
@@ -178,7 +220,7 @@ absl::Status Run(const Flags& flags, const sigset_t& shutdown_signals) {
 }  // namespace gw::dp
 
 int main(int argc, char** argv) {
-  const sigset_t shutdown_signals = gw::dp::BlockShutdownSignals();
+  const sigset_t handled_signals = gw::dp::BlockHandledSignals();
   gw::dp::Flags flags;
   CLI::App app{"gw-data-plane: a gateway worker serving the OpenAI-compatible API"};
   app.add_option("--control-plane", flags.control_plane, "control plane host:port")
@@ -214,6 +256,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--upstream-ca-file", flags.upstream_ca_file,
                  "PEM CA certificates trusted for providers besides the system store");
+  app.add_option("--access-log", flags.access_log,
+                 "append one JSON line per /v1 request to this file; SIGHUP reopens it "
+                 "(default: no access log)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -223,7 +268,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gw-data-plane: %s\n", logging.ToString().c_str());
     return 2;
   }
-  if (absl::Status run = gw::dp::Run(flags, shutdown_signals); !run.ok()) {
+  if (absl::Status run = gw::dp::Run(flags, handled_signals); !run.ok()) {
     spdlog::critical("{}", run.ToString());
     return 1;
   }
