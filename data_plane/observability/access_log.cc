@@ -12,7 +12,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/civil_time.h"
 #include "spdlog/spdlog.h"
 
 namespace gw::dp {
@@ -36,12 +35,11 @@ void AppendPadded(int64_t value, int width, std::string* out) {
   out->append(digits, result.ptr);
 }
 
-// A JSON string literal. The record's text fields are valid UTF-8 (the control plane refuses
-// anything else), so bytes from 0x80 pass through; quotes, backslashes and control characters
-// are escaped.
-void AppendJsonString(absl::string_view text, std::string* out) {
+// The inside of a JSON string literal. The record's text fields are valid UTF-8 (the control
+// plane refuses anything else), so bytes from 0x80 pass through; quotes, backslashes and control
+// characters are escaped.
+void AppendJsonEscaped(absl::string_view text, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
   size_t run_start = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
@@ -49,55 +47,72 @@ void AppendJsonString(absl::string_view text, std::string* out) {
     out->append(text.data() + run_start, i - run_start);
     run_start = i + 1;
     if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(static_cast<char>(c));
+      const char escape[2] = {'\\', static_cast<char>(c)};
+      out->append(escape, sizeof(escape));
     } else {
       const char escape[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
       out->append(escape, sizeof(escape));
     }
   }
   out->append(text.data() + run_start, text.size() - run_start);
-  out->push_back('"');
 }
 
-void AppendKey(absl::string_view key, std::string* out) {
-  out->push_back(',');
+// Each field is appended as its literal prefix (`,"key":` and the opening quote of a string),
+// then its value: one append per piece.
+void AppendStringField(absl::string_view prefix, const std::string& value, std::string* out) {
+  out->append(prefix.data(), prefix.size());
+  AppendJsonEscaped(absl::string_view(value.data(), value.size()), out);
   out->push_back('"');
-  out->append(key.data(), key.size());
-  out->append("\":");
-}
-
-void AppendStringField(absl::string_view key, const std::string& value, std::string* out) {
-  AppendKey(key, out);
-  AppendJsonString(absl::string_view(value.data(), value.size()), out);
 }
 
 template <typename Int>
-void AppendIntField(absl::string_view key, Int value, std::string* out) {
-  AppendKey(key, out);
+void AppendIntField(absl::string_view prefix, Int value, std::string* out) {
+  out->append(prefix.data(), prefix.size());
   AppendInt(value, out);
 }
 
-void AppendBoolField(absl::string_view key, bool value, std::string* out) {
-  AppendKey(key, out);
-  out->append(value ? "true" : "false");
+void AppendBoolField(absl::string_view prefix, bool value, std::string* out) {
+  out->append(prefix.data(), prefix.size());
+  if (value) {
+    out->append("true", 4);
+  } else {
+    out->append("false", 5);
+  }
 }
 
-// "2026-12-07T14:47:05.123456Z": UTC, microseconds, always the same width (years 0-9999).
+// "2026-12-07T14:47:05.123456Z": UTC, microseconds, always the same width for years 0-9999.
+// Civil date from days since 1970-01-01 by H. Hinnant's civil_from_days: a time zone lookup
+// (absl::ToCivilSecond) cost more than the rest of the line.
 void AppendTime(const google::protobuf::Timestamp& timestamp, std::string* out) {
-  const absl::CivilSecond civil =
-      absl::ToCivilSecond(absl::FromUnixSeconds(timestamp.seconds()), absl::UTCTimeZone());
-  AppendPadded(civil.year(), 4, out);
+  const int64_t seconds = timestamp.seconds();
+  int64_t days = seconds / 86400;
+  int64_t second_of_day = seconds % 86400;
+  if (second_of_day < 0) {
+    second_of_day += 86400;
+    --days;
+  }
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t day_of_era = z - era * 146097;
+  const int64_t year_of_era =
+      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+  const int64_t day_of_year =
+      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const int64_t month_index = (5 * day_of_year + 2) / 153;  // March = 0
+  const int64_t day = day_of_year - (153 * month_index + 2) / 5 + 1;
+  const int64_t month = month_index < 10 ? month_index + 3 : month_index - 9;
+  const int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
+  AppendPadded(year, 4, out);
   out->push_back('-');
-  AppendPadded(civil.month(), 2, out);
+  AppendPadded(month, 2, out);
   out->push_back('-');
-  AppendPadded(civil.day(), 2, out);
+  AppendPadded(day, 2, out);
   out->push_back('T');
-  AppendPadded(civil.hour(), 2, out);
+  AppendPadded(second_of_day / 3600, 2, out);
   out->push_back(':');
-  AppendPadded(civil.minute(), 2, out);
+  AppendPadded(second_of_day / 60 % 60, 2, out);
   out->push_back(':');
-  AppendPadded(civil.second(), 2, out);
+  AppendPadded(second_of_day % 60, 2, out);
   out->push_back('.');
   AppendPadded(std::clamp<int64_t>(timestamp.nanos(), 0, 999'999'999) / 1000, 6, out);
   out->push_back('Z');
@@ -126,27 +141,27 @@ absl::StatusOr<int> OpenForAppend(const std::string& path) {
 }  // namespace
 
 void AppendAccessLogLine(const UsageRecord& record, std::string* out) {
-  out->append("{\"time\":\"");
+  out->append(R"({"time":")");
   AppendTime(record.timestamp(), out);
   out->push_back('"');
-  AppendStringField("request_id", record.request_id(), out);
-  AppendIntField("status", record.status_code(), out);
-  AppendIntField("latency_us", record.latency_us(), out);
-  AppendIntField("ttfb_us", record.time_to_first_byte_us(), out);
-  AppendStringField("team", record.team(), out);
-  AppendStringField("key_id", record.key_id(), out);
-  AppendStringField("model", record.model(), out);
-  AppendStringField("provider", record.provider(), out);
-  AppendStringField("upstream_model", record.upstream_model(), out);
-  AppendIntField("input_tokens", record.input_tokens(), out);
-  AppendIntField("cached_input_tokens", record.cached_input_tokens(), out);
-  AppendIntField("output_tokens", record.output_tokens(), out);
-  AppendIntField("cost_pico_usd", record.cost_pico_usd(), out);
-  AppendBoolField("streamed", record.streamed(), out);
-  AppendBoolField("estimated", record.estimated(), out);
-  AppendStringField("error_code", record.error_code(), out);
-  AppendStringField("worker", record.worker_id(), out);
-  AppendStringField("record_id", record.record_id(), out);
+  AppendStringField(R"(,"request_id":")", record.request_id(), out);
+  AppendIntField(R"(,"status":)", record.status_code(), out);
+  AppendIntField(R"(,"latency_us":)", record.latency_us(), out);
+  AppendIntField(R"(,"ttfb_us":)", record.time_to_first_byte_us(), out);
+  AppendStringField(R"(,"team":")", record.team(), out);
+  AppendStringField(R"(,"key_id":")", record.key_id(), out);
+  AppendStringField(R"(,"model":")", record.model(), out);
+  AppendStringField(R"(,"provider":")", record.provider(), out);
+  AppendStringField(R"(,"upstream_model":")", record.upstream_model(), out);
+  AppendIntField(R"(,"input_tokens":)", record.input_tokens(), out);
+  AppendIntField(R"(,"cached_input_tokens":)", record.cached_input_tokens(), out);
+  AppendIntField(R"(,"output_tokens":)", record.output_tokens(), out);
+  AppendIntField(R"(,"cost_pico_usd":)", record.cost_pico_usd(), out);
+  AppendBoolField(R"(,"streamed":)", record.streamed(), out);
+  AppendBoolField(R"(,"estimated":)", record.estimated(), out);
+  AppendStringField(R"(,"error_code":")", record.error_code(), out);
+  AppendStringField(R"(,"worker":")", record.worker_id(), out);
+  AppendStringField(R"(,"record_id":")", record.record_id(), out);
   out->append("}\n");
 }
 

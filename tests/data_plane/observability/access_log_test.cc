@@ -149,6 +149,22 @@ TEST(AccessLogLineTest, TimeIsUtcWithMicroseconds) {
   EXPECT_EQ(Line(record).substr(0, 37), R"({"time":"2000-02-29T00:00:00.000001Z")");
 }
 
+TEST(AccessLogLineTest, TimeAgreesWithAbseilAcrossTheRange) {
+  // From 1970 to 9999-12-31T23:59:59Z in uneven steps, leap years and month ends included.
+  constexpr int64_t kLast = 253402300799;
+  for (int64_t seconds = 0; seconds <= kLast; seconds += 86400 * 31 + 3607) {
+    for (int64_t s : {seconds, seconds + 86399 - seconds % 86400}) {
+      UsageRecord record;
+      record.mutable_timestamp()->set_seconds(s);
+      record.mutable_timestamp()->set_nanos(42'000);
+      const std::string expected =
+          absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ",
+                           absl::FromUnixSeconds(s) + absl::Microseconds(42), absl::UTCTimeZone());
+      ASSERT_EQ(Line(record).substr(9, 27), expected) << s;
+    }
+  }
+}
+
 TEST(AccessLogTest, OpenRefusesAPathItCannotCreate) {
   TempDir dir;
   auto log = AccessLog::Open({.path = dir.path() + "/missing/access.log"});
