@@ -25,7 +25,14 @@ RecordIdGenerator::RecordIdGenerator(absl::string_view worker_id)
 }
 
 std::string RecordIdGenerator::Next() {
-  return absl::StrCat(prefix_, counter_.fetch_add(1, std::memory_order_relaxed));
+  std::string id;
+  Next(&id);
+  return id;
+}
+
+void RecordIdGenerator::Next(std::string* id) {
+  id->assign(prefix_);
+  absl::StrAppend(id, counter_.fetch_add(1, std::memory_order_relaxed));
 }
 
 }  // namespace gw::dp

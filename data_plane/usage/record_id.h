@@ -1,6 +1,6 @@
 // Usage record ids, unique across workers and restarts: "<worker_id>-<boot nonce>-<counter>".
 // The nonce is 64 random bits drawn once per process, so a restarted worker never repeats an id.
-//   RecordIdGenerator ids("worker-1");  record.set_record_id(ids.Next());
+//   RecordIdGenerator ids("worker-1");  ids.Next(record.mutable_record_id());
 #pragma once
 
 #include <atomic>
@@ -19,6 +19,8 @@ class RecordIdGenerator {
 
   // Thread-safe and lock-free: request threads call it concurrently.
   std::string Next();
+  // The same, written over `id` (which keeps its capacity).
+  void Next(std::string* id);
 
   const std::string& boot_nonce() const { return boot_nonce_; }
 

@@ -2,19 +2,25 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "data_plane/config/control_plane_channel.h"
+#include "gateway/usage/v1/usage.grpc.pb.h"
+#include "grpcpp/support/sync_stream.h"
 #include "spdlog/spdlog.h"
 
 namespace gw::dp {
 namespace {
 
 using gateway::usage::v1::UsageAck;
-using gateway::usage::v1::UsageBatch;
+using gateway::usage::v1::UsageBatchBytes;
 using gateway::usage::v1::UsageRecord;
+using UsageStream = grpc::ClientReaderWriter<UsageBatchBytes, UsageAck>;
+
+constexpr char kReportUsageMethod[] = "/gateway.usage.v1.UsageReporting/ReportUsage";
 
 std::shared_ptr<grpc::Channel> MakeChannel(const UsageReporterOptions& options) {
   return MakeControlPlaneChannel({.address = options.control_plane,
@@ -29,10 +35,10 @@ bool IsPowerOfTwo(int64_t n) { return n > 0 && (n & (n - 1)) == 0; }
 }  // namespace
 
 UsageReporter::UsageReporter(UsageReporterOptions options, UsageSpool* spool)
-    : options_(std::move(options)), spool_(spool) {
-  channel_ = MakeChannel(options_);
-  stub_ = gateway::usage::v1::UsageReporting::NewStub(channel_);
-}
+    : options_(std::move(options)),
+      spool_(spool),
+      channel_(MakeChannel(options_)),
+      report_usage_(kReportUsageMethod, grpc::internal::RpcMethod::BIDI_STREAMING, channel_) {}
 
 UsageReporter::~UsageReporter() { Stop(); }
 
@@ -56,12 +62,12 @@ void UsageReporter::Stop() {
   changed_.notify_all();
   if (writer_.joinable()) writer_.join();
   // Never started, or records submitted after the writer left: spool them too.
-  std::vector<UsageRecord> left;
+  std::vector<std::string> left;
   {
     std::lock_guard lock(mu_);
     left.swap(queue_);
   }
-  if (absl::Status status = spool_->Append(left); !status.ok()) {
+  if (absl::Status status = spool_->Append(std::move(left)); !status.ok()) {
     refused_.fetch_add(static_cast<int64_t>(left.size()), std::memory_order_relaxed);
     spdlog::error("usage records not spooled at stop: {}", status.ToString());
   }
@@ -79,11 +85,13 @@ void UsageReporter::NotifyProgress() {
   changed_.notify_all();
 }
 
-bool UsageReporter::Submit(UsageRecord record) {
+bool UsageReporter::Submit(const UsageRecord& record) {
+  // Serialized here, once: from now on the record is bytes, spooled and sent as they are.
+  std::string payload = record.SerializeAsString();
   {
     std::lock_guard lock(mu_);
     if (queue_.size() < options_.max_queued_records) {
-      queue_.push_back(std::move(record));
+      queue_.push_back(std::move(payload));
       // Only an idle writer needs waking; one gathering records takes this one along.
       if (queue_.size() == 1 && writer_idle_) changed_.notify_all();
       return true;
@@ -98,7 +106,7 @@ bool UsageReporter::Submit(UsageRecord record) {
 }
 
 void UsageReporter::WriterLoop() {
-  std::vector<UsageRecord> batch;
+  std::vector<std::string> batch;
   while (true) {
     {
       std::unique_lock lock(mu_);
@@ -114,7 +122,7 @@ void UsageReporter::WriterLoop() {
       appending_ = true;
     }
     // Group commit: everything queued while the previous fsync ran goes in one Append.
-    const absl::Status status = spool_->Append(batch);
+    const absl::Status status = spool_->Append(std::move(batch));
     if (!status.ok()) {
       const int64_t before = refused_.fetch_add(static_cast<int64_t>(batch.size()));
       spdlog::error("usage records not spooled ({} refused so far): {}",
@@ -207,23 +215,29 @@ bool UsageReporter::RunStream() {
     if (stopping_) return false;
     active_context_ = &context;
   }
-  std::unique_ptr<grpc::ClientReaderWriter<UsageBatch, UsageAck>> stream =
-      stub_->ReportUsage(&context);
+  const std::unique_ptr<UsageStream> stream(
+      grpc::internal::ClientReaderWriterFactory<UsageBatchBytes, UsageAck>::Create(
+          channel_.get(), report_usage_, &context));
   bool acknowledged_any = false;
-  // Batches sent and not yet acknowledged, oldest first; acks come in this order.
+  // Batches sent and not yet acknowledged, oldest first; acks come in this order. The records
+  // themselves stay in the spool until acknowledged.
   struct SentBatch {
     uint64_t batch_id;
-    std::vector<SpooledRecord> records;
+    uint64_t first_sequence;
+    uint64_t last_sequence;
+    size_t records;
   };
   std::deque<SentBatch> in_flight;
   size_t in_flight_records = 0;
   const auto send = [&](std::vector<SpooledRecord> records) {
-    UsageBatch message;
+    UsageBatchBytes message;
     message.set_batch_id(next_batch_id_++);
     message.set_worker_id(options_.worker_id);
-    for (const SpooledRecord& spooled : records) *message.add_records() = spooled.record;
+    message.mutable_records()->Reserve(static_cast<int>(records.size()));
+    for (SpooledRecord& spooled : records) message.add_records(std::move(spooled.payload));
     in_flight_records += records.size();
-    in_flight.push_back(SentBatch{message.batch_id(), std::move(records)});
+    in_flight.push_back(SentBatch{message.batch_id(), records.front().sequence,
+                                  records.back().sequence, records.size()});
     return stream->Write(message);
   };
   while (true) {
@@ -238,7 +252,7 @@ bool UsageReporter::RunStream() {
     bool written = true;
     while (written && in_flight.size() < std::max<size_t>(1, options_.max_batches_in_flight)) {
       std::vector<SpooledRecord> more =
-          ReadyBatchAfter(in_flight.back().records.back().sequence, in_flight_records);
+          ReadyBatchAfter(in_flight.back().last_sequence, in_flight_records);
       if (more.empty()) break;
       written = send(std::move(more));
     }
@@ -253,45 +267,51 @@ bool UsageReporter::RunStream() {
     }
     connected_.store(true, std::memory_order_release);
     acknowledged_any = true;
-    if (absl::Status status = spool_->Acknowledge(in_flight.front().records.back().sequence);
-        !status.ok()) {
+    if (absl::Status status = spool_->Acknowledge(in_flight.front().last_sequence); !status.ok()) {
       spdlog::error("usage spool: {}", status.ToString());
     }
-    in_flight_records -= in_flight.front().records.size();
+    in_flight_records -= in_flight.front().records;
     in_flight.pop_front();
     NotifyProgress();
   }
   // A refusal ends the stream right after the acks of the batches before it: the refused batch
   // is the oldest one not acknowledged.
-  std::vector<SpooledRecord> batch;
-  if (!in_flight.empty()) batch = std::move(in_flight.front().records);
+  std::optional<SentBatch> refused;
+  if (!in_flight.empty()) refused = in_flight.front();
   const grpc::Status status = stream->Finish();
   {
     std::lock_guard lock(mu_);
     active_context_ = nullptr;
   }
-  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT && !batch.empty()) {
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT && refused) {
     // The whole batch was refused for one record: resend one by one to find it, and set that
     // one aside so that it can never block the spool.
     retry_now_ = true;
-    if (batch.size() > 1) {
-      isolate_up_to_ = batch.back().sequence;
-    } else if (absl::Status set_aside = spool_->SetAside(batch[0], status.error_message());
-               set_aside.ok()) {
-      set_aside_.fetch_add(1, std::memory_order_relaxed);
-      if (absl::Status acked = spool_->Acknowledge(batch[0].sequence); !acked.ok()) {
-        spdlog::error("usage spool: {}", acked.ToString());
-      }
-      NotifyProgress();
+    if (refused->records > 1) {
+      isolate_up_to_ = refused->last_sequence;
     } else {
-      spdlog::error("usage spool: {}", set_aside.ToString());
-      retry_now_ = false;
+      retry_now_ = SetAside(refused->first_sequence, status.error_message());
     }
   } else if (!status.ok() && !stopping()) {
     spdlog::warn("usage reporting stream ended: {} {}", static_cast<int>(status.error_code()),
                  status.error_message());
   }
   return acknowledged_any;
+}
+
+bool UsageReporter::SetAside(uint64_t sequence, absl::string_view reason) {
+  const std::vector<SpooledRecord> refused = spool_->Pending(sequence - 1, 1);
+  if (refused.empty() || refused[0].sequence != sequence) return false;
+  if (absl::Status set_aside = spool_->SetAside(refused[0], reason); !set_aside.ok()) {
+    spdlog::error("usage spool: {}", set_aside.ToString());
+    return false;
+  }
+  set_aside_.fetch_add(1, std::memory_order_relaxed);
+  if (absl::Status acked = spool_->Acknowledge(sequence); !acked.ok()) {
+    spdlog::error("usage spool: {}", acked.ToString());
+  }
+  NotifyProgress();
+  return true;
 }
 
 absl::Status UsageReporter::Flush(absl::Time deadline) {

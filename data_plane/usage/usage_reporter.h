@@ -2,7 +2,7 @@
 // spools them (one fsync per drained batch); one sender thread streams them to the control plane
 // on UsageReporting/ReportUsage and deletes them from the spool only once acknowledged.
 //   UsageReporter reporter(options, spool.get());  reporter.Start();
-//   reporter.Submit(std::move(record));  ...  reporter.Flush(absl::Now() + absl::Seconds(5));
+//   reporter.Submit(record);  ...  reporter.Flush(absl::Now() + absl::Seconds(5));
 #pragma once
 
 #include <atomic>
@@ -16,11 +16,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "data_plane/usage/usage_spool.h"
-#include "gateway/usage/v1/usage.grpc.pb.h"
+#include "gateway/usage/v1/usage.pb.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/impl/rpc_method.h"
 
 namespace gw::dp {
 
@@ -67,10 +69,10 @@ class UsageReporter {
   // the next start. Idempotent.
   void Stop();
 
-  // For request threads: takes a mutex briefly, never waits on disk or network. False (counted
-  // in refused_records(), logged) when the queue is full; records the spool refuses later (spool
-  // full or failing) are counted and logged the same way.
-  bool Submit(gateway::usage::v1::UsageRecord record);
+  // For request threads: serializes the record, then takes a mutex briefly; never waits on disk
+  // or network. False (counted in refused_records(), logged) when the queue is full; records the
+  // spool refuses later (spool full or failing) are counted and logged the same way.
+  bool Submit(const gateway::usage::v1::UsageRecord& record);
 
   // For SIGTERM: spools everything submitted so far, sends it without lingering and waits for
   // its acks. DEADLINE_EXCEEDED (the records stay spooled for the next start) when `deadline`
@@ -97,6 +99,9 @@ class UsageReporter {
   std::vector<SpooledRecord> ReadyBatchAfter(uint64_t after, size_t in_flight_records) const;
   // The batch size for `waiting` records not yet in flight.
   size_t BatchLimit(size_t waiting) const;
+  // Moves the spooled record `sequence`, refused alone by the control plane, to rejected.log and
+  // acknowledges it; true when it did.
+  bool SetAside(uint64_t sequence, absl::string_view reason);
   bool SleepUnlessStopped(absl::Duration delay);
   bool stopping() const;
   void NotifyProgress();
@@ -104,16 +109,18 @@ class UsageReporter {
   const UsageReporterOptions options_;
   UsageSpool* const spool_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<gateway::usage::v1::UsageReporting::Stub> stub_;
+  // UsageReporting/ReportUsage, called with UsageBatchBytes in place of UsageBatch (the generated
+  // stub would insist on parsed records).
+  grpc::internal::RpcMethod report_usage_;
 
   mutable std::mutex mu_;
-  std::condition_variable changed_;                     // Queue, spool or acks moved, or stopping.
-  std::vector<gateway::usage::v1::UsageRecord> queue_;  // Guarded by mu_.
-  bool appending_ = false;                              // Guarded by mu_.
-  bool writer_idle_ = false;                            // Guarded by mu_.
-  bool stopping_ = false;                               // Guarded by mu_.
-  bool writer_stopping_ = false;                        // Guarded by mu_.
-  grpc::ClientContext* active_context_ = nullptr;       // Guarded by mu_.
+  std::condition_variable changed_;                // Queue, spool or acks moved, or stopping.
+  std::vector<std::string> queue_;                 // Serialized records. Guarded by mu_.
+  bool appending_ = false;                         // Guarded by mu_.
+  bool writer_idle_ = false;                       // Guarded by mu_.
+  bool stopping_ = false;                          // Guarded by mu_.
+  bool writer_stopping_ = false;                   // Guarded by mu_.
+  grpc::ClientContext* active_context_ = nullptr;  // Guarded by mu_.
 
   std::atomic<bool> flushing_{false};
   std::atomic<bool> connected_{false};

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -14,7 +13,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "gateway/usage/v1/usage.pb.h"
 #include "spdlog/spdlog.h"
+#include "zlib.h"
 
 namespace gw::dp {
 namespace {
@@ -27,23 +28,10 @@ constexpr uint32_t kMaxPayloadBytes = 1 << 20;
 constexpr char kSegmentPrefix[] = "segment-";
 constexpr char kSegmentSuffix[] = ".log";
 
-std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-
+// CRC-32 (IEEE 802.3, the one zlib computes), chained: Crc32(b, n, Crc32(a, m)) covers a then b.
 uint32_t Crc32(const char* data, size_t size, uint32_t crc = 0) {
-  static const std::array<uint32_t, 256> table = MakeCrcTable();
-  crc = ~crc;
-  for (size_t i = 0; i < size; ++i) {
-    crc = table[(crc ^ static_cast<unsigned char>(data[i])) & 0xFFu] ^ (crc >> 8);
-  }
-  return ~crc;
+  return static_cast<uint32_t>(
+      crc32_z(crc, reinterpret_cast<const Bytef*>(data), static_cast<z_size_t>(size)));
 }
 
 void AppendEntry(uint64_t sequence, const std::string& payload, std::string* out) {
@@ -141,6 +129,7 @@ absl::Status UsageSpool::RecoverSegment(const std::string& path) {
   size_t offset = 0;
   Segment segment{path, 0, 0};
   size_t recovered = 0;
+  UsageRecord scratch;
   while (data.size() - offset >= kHeaderBytes) {
     uint32_t length = 0;
     uint32_t crc = 0;
@@ -151,9 +140,9 @@ absl::Status UsageSpool::RecoverSegment(const std::string& path) {
     if (length > kMaxPayloadBytes || data.size() - offset - kHeaderBytes < length) break;
     const char* payload = data.data() + offset + kHeaderBytes;
     if (Crc32(payload, length, Crc32(data.data() + offset + 8, 8)) != crc) break;
-    SpooledRecord spooled;
-    spooled.sequence = sequence;
-    if (!spooled.record.ParseFromArray(payload, static_cast<int>(length))) break;
+    // The checksum guards against torn writes; a payload that is no record is corruption too.
+    if (!scratch.ParseFromArray(payload, static_cast<int>(length))) break;
+    SpooledRecord spooled{sequence, std::string(payload, length)};
     offset += kHeaderBytes + length;
     segment.last_sequence = std::max(segment.last_sequence, sequence);
     next_sequence_ = std::max(next_sequence_, sequence + 1);
@@ -196,27 +185,24 @@ void UsageSpool::CloseActive() {
   active_fd_ = -1;
 }
 
-absl::Status UsageSpool::Append(const std::vector<UsageRecord>& records) {
-  if (records.empty()) return absl::OkStatus();
+absl::Status UsageSpool::Append(std::vector<std::string>&& payloads) {
+  if (payloads.empty()) return absl::OkStatus();
   std::lock_guard lock(mu_);
   std::string buffer;
-  std::vector<SpooledRecord> spooled;
-  spooled.reserve(records.size());
+  size_t total = 0;
+  for (const std::string& payload : payloads) total += kHeaderBytes + payload.size();
+  buffer.reserve(total);
   uint64_t sequence = next_sequence_;
-  for (const UsageRecord& record : records) {
-    AppendEntry(sequence, record.SerializeAsString(), &buffer);
-    spooled.push_back(SpooledRecord{sequence, record});
-    ++sequence;
-  }
+  for (const std::string& payload : payloads) AppendEntry(sequence++, payload, &buffer);
   if (disk_bytes_ + static_cast<int64_t>(buffer.size()) > options_.max_bytes) {
-    refused_records_ += static_cast<int64_t>(records.size());
+    refused_records_ += static_cast<int64_t>(payloads.size());
     return absl::ResourceExhaustedError(
         absl::StrCat("usage spool full (", disk_bytes_, " bytes unacknowledged, limit ",
-                     options_.max_bytes, "): ", records.size(), " records refused"));
+                     options_.max_bytes, "): ", payloads.size(), " records refused"));
   }
   if (active_fd_ < 0 || segments_.back().bytes >= options_.segment_bytes) {
     if (absl::Status status = OpenNewSegment(); !status.ok()) {
-      refused_records_ += static_cast<int64_t>(records.size());
+      refused_records_ += static_cast<int64_t>(payloads.size());
       return status;
     }
   }
@@ -231,14 +217,17 @@ absl::Status UsageSpool::Append(const std::vector<UsageRecord>& records) {
         segments_.pop_back();
       }
     }
-    refused_records_ += static_cast<int64_t>(records.size());
+    refused_records_ += static_cast<int64_t>(payloads.size());
     return status;
   }
   segment.bytes += static_cast<int64_t>(buffer.size());
   segment.last_sequence = sequence - 1;
   disk_bytes_ += static_cast<int64_t>(buffer.size());
+  uint64_t appended = next_sequence_;
+  for (std::string& payload : payloads) {
+    pending_.push_back(SpooledRecord{appended++, std::move(payload)});
+  }
   next_sequence_ = sequence;
-  for (SpooledRecord& record : spooled) pending_.push_back(std::move(record));
   appended_.notify_all();
   return absl::OkStatus();
 }
@@ -283,14 +272,16 @@ absl::Status UsageSpool::Acknowledge(uint64_t up_to) {
 absl::Status UsageSpool::SetAside(const SpooledRecord& record, absl::string_view reason) {
   const std::string path = options_.directory + "/rejected.log";
   std::string buffer;
-  AppendEntry(record.sequence, record.record.SerializeAsString(), &buffer);
+  AppendEntry(record.sequence, record.payload, &buffer);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus("cannot open", path);
   const absl::Status status = WriteAllAndSync(fd, buffer, path);
   ::close(fd);
   if (status.ok()) {
+    UsageRecord parsed;
+    (void)parsed.ParseFromString(record.payload);
     spdlog::error("usage record {} refused by the control plane for good, moved to {}: {}",
-                  record.record.record_id(), path, std::string_view(reason.data(), reason.size()));
+                  parsed.record_id(), path, std::string_view(reason.data(), reason.size()));
   }
   return status;
 }

@@ -1,7 +1,7 @@
 // The worker's crash-safe, append-only spool of usage records in its state dir: records stay on
 // disk from Append (one fsync per call) until the control plane acknowledged them.
 //   auto spool = UsageSpool::Open({.directory = state_dir + "/usage-spool"});
-//   (*spool)->Append(records);  ...  (*spool)->Acknowledge(sequence_of_last_acked_record);
+//   (*spool)->Append(std::move(serialized_records));  ...  (*spool)->Acknowledge(last_acked);
 #pragma once
 
 #include <condition_variable>
@@ -15,7 +15,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "gateway/usage/v1/usage.pb.h"
 
 namespace gw::dp {
 
@@ -30,9 +29,11 @@ struct UsageSpoolOptions {
   int64_t segment_bytes = int64_t{4} << 20;
 };
 
+// Records travel serialized from the request thread to the control plane: the spool writes the
+// bytes and the reporter forwards them without ever parsing a record (see UsageBatchBytes).
 struct SpooledRecord {
   uint64_t sequence = 0;  // Spool-local, increasing in append order; never sent.
-  gateway::usage::v1::UsageRecord record;
+  std::string payload;    // A serialized gateway.usage.v1.UsageRecord.
 };
 
 // Thread-safe. Files: segment-<first sequence>.log, each entry [u32 payload length][u32 CRC-32
@@ -47,8 +48,9 @@ class UsageSpool {
   UsageSpool(const UsageSpool&) = delete;
   UsageSpool& operator=(const UsageSpool&) = delete;
 
-  // Writes all records and fsyncs once: durable when OK. RESOURCE_EXHAUSTED when full.
-  absl::Status Append(const std::vector<gateway::usage::v1::UsageRecord>& records);
+  // Writes all serialized records and fsyncs once: durable when OK, and the payloads are moved
+  // into the spool. RESOURCE_EXHAUSTED when full; `payloads` are left untouched on failure.
+  absl::Status Append(std::vector<std::string>&& payloads);
 
   // Up to `max_records` unacknowledged records with a sequence above `after`, oldest first.
   std::vector<SpooledRecord> Pending(uint64_t after, size_t max_records) const;

@@ -14,6 +14,8 @@ GW_DEBIAN_PACKAGES=(
   # Libraries: abseil, logging, Boost (Asio/Beast, JSON, URL), SQLite, OpenSSL.
   libabsl-dev libspdlog-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libssl-dev
+  # zlib: the usage spool's CRC-32.
+  zlib1g-dev
   # gwctl: YAML config files and the command line.
   libyaml-cpp-dev libcli11-dev
   # Tests (openssl: the test CA and certificates are made at test time; nodejs and npm: the

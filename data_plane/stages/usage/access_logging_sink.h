@@ -18,9 +18,9 @@ class AccessLoggingSink final : public UsageSink {
       : log_(log), next_(std::move(next)) {}
 
   // AccessLog::Append only formats and buffers, so this stays non-blocking.
-  void Submit(gateway::usage::v1::UsageRecord record) override {
+  void Submit(const gateway::usage::v1::UsageRecord& record) override {
     log_->Append(record);
-    next_->Submit(std::move(record));
+    next_->Submit(record);
   }
 
  private:

@@ -3,8 +3,6 @@
 //   auto sink = std::make_shared<UsageReporterSink>(&reporter);  // reporter outlives the router
 #pragma once
 
-#include <utility>
-
 #include "data_plane/stages/usage/usage_sink.h"
 #include "data_plane/usage/usage_reporter.h"
 
@@ -15,8 +13,8 @@ class UsageReporterSink final : public UsageSink {
   explicit UsageReporterSink(UsageReporter* reporter) : reporter_(reporter) {}
 
   // A refusal (queue full) is counted and logged by the reporter itself.
-  void Submit(gateway::usage::v1::UsageRecord record) override {
-    (void)reporter_->Submit(std::move(record));
+  void Submit(const gateway::usage::v1::UsageRecord& record) override {
+    (void)reporter_->Submit(record);
   }
 
  private:

@@ -79,13 +79,15 @@ void UsageStage::OnResponse(RequestContext& ctx) const {
   if (ctx.request == nullptr) return;
   const auto target = ctx.request->target();
   if (!IsMetered(absl::string_view(target.data(), target.size()))) return;
-  sink_->Submit(BuildRecord(ctx, absl::Now()));
+  thread_local UsageRecord record;
+  BuildRecord(ctx, absl::Now(), record);
+  sink_->Submit(record);
 }
 
-UsageRecord UsageStage::BuildRecord(const RequestContext& ctx, absl::Time now) const {
+void UsageStage::BuildRecord(const RequestContext& ctx, absl::Time now, UsageRecord& record) const {
   const UsageFacts& usage = ctx.usage;
-  UsageRecord record;
-  record.set_record_id(record_ids_.Next());
+  record.Clear();
+  record_ids_.Next(record.mutable_record_id());
   SetText(ctx.request_id, record.mutable_request_id());
   const int64_t now_us = absl::ToUnixMicros(now);
   record.mutable_timestamp()->set_seconds(now_us / 1'000'000);
@@ -143,7 +145,6 @@ UsageRecord UsageStage::BuildRecord(const RequestContext& ctx, absl::Time now) c
       record.set_cost_pico_usd(UsageCostPicoUsd(tokens, *price));
     }
   }
-  return record;
 }
 
 }  // namespace gw::dp

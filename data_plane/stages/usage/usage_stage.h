@@ -33,8 +33,11 @@ class UsageStage final : public Stage {
   StageVerdict OnRequest(RequestContext& /*ctx*/) const override { return StageVerdict::kContinue; }
   void OnResponse(RequestContext& ctx) const override;
 
-  // The record OnResponse submits for `ctx`, finished at `now` (tests check it field by field).
-  gateway::usage::v1::UsageRecord BuildRecord(const RequestContext& ctx, absl::Time now) const;
+  // Fills `record` (cleared first) with what OnResponse submits for `ctx`, finished at `now`
+  // (tests check it field by field). OnResponse reuses one record per thread, so its strings
+  // keep their capacity from request to request.
+  void BuildRecord(const RequestContext& ctx, absl::Time now,
+                   gateway::usage::v1::UsageRecord& record) const;
 
   // Whether a request to `target` gets a record: every path under /v1/, whatever the answer.
   static bool IsMetered(absl::string_view target);

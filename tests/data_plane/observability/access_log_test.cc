@@ -368,7 +368,7 @@ TEST(AccessLogTest, ConcurrentAppendsKeepEveryLineWhole) {
 
 class RecordingSink final : public UsageSink {
  public:
-  void Submit(UsageRecord record) override { records.push_back(std::move(record)); }
+  void Submit(const UsageRecord& record) override { records.push_back(record); }
   std::vector<UsageRecord> records;
 };
 

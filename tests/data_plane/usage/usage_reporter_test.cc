@@ -23,6 +23,13 @@ using gw::testing::CountFromSecondConnection;
 using gw::testing::kAdminToken;
 using gw::testing::kWorkerToken;
 using gw::testing::MakeRecord;
+
+// What the reporter hands the spool: the records serialized.
+std::vector<std::string> Serialized(const std::vector<gateway::usage::v1::UsageRecord>& records) {
+  std::vector<std::string> payloads;
+  for (const auto& record : records) payloads.push_back(record.SerializeAsString());
+  return payloads;
+}
 using gw::testing::PollUntil;
 
 // The control plane's usage side on a database file that survives Stop/Start, listening on the
@@ -192,7 +199,7 @@ TEST_F(UsageReporterTest, BacklogIsSentInBiggerBatches) {
   // What an outage leaves: far more than one batch waiting when the stream opens.
   std::vector<gateway::usage::v1::UsageRecord> backlog;
   for (int i = 0; i < 1'000; ++i) backlog.push_back(MakeRecord(ids_.Next()));
-  ASSERT_TRUE(spool->Append(backlog).ok());
+  ASSERT_TRUE(spool->Append(Serialized(backlog)).ok());
   UsageReporterOptions options = Options();  // Batches of 50 when not behind.
   options.backlog_batch_records = 500;
   UsageReporter reporter(options, spool.get());
@@ -207,7 +214,7 @@ TEST_F(UsageReporterTest, BacklogKeepsTwoBatchesInFlight) {
   auto spool = OpenSpool(spool_dir_);
   std::vector<gateway::usage::v1::UsageRecord> backlog;
   for (int i = 0; i < 3'000; ++i) backlog.push_back(MakeRecord(ids_.Next()));
-  ASSERT_TRUE(spool->Append(backlog).ok());
+  ASSERT_TRUE(spool->Append(Serialized(backlog)).ok());
   UsageReporterOptions options = Options();
   options.backlog_batch_records = 500;
   UsageReporter reporter(options, spool.get());
@@ -226,7 +233,7 @@ TEST_F(UsageReporterTest, BacklogKeepsTwoBatchesInFlight) {
 
 TEST_F(UsageReporterTest, ReplayAfterACrashBeforeDeletionIsCountedOnce) {
   auto spool = OpenSpool(spool_dir_);
-  ASSERT_TRUE(spool->Append({MakeRecord(ids_.Next()), MakeRecord(ids_.Next())}).ok());
+  ASSERT_TRUE(spool->Append(Serialized({MakeRecord(ids_.Next()), MakeRecord(ids_.Next())})).ok());
   // The spool as a worker killed after the control plane's commit but before the delete left it.
   const std::string crashed_copy = dir_.File("crashed-spool");
   std::filesystem::copy(spool_dir_, crashed_copy);
@@ -251,13 +258,31 @@ TEST_F(UsageReporterTest, InvalidRecordIsSetAsideAndTheRestDelivered) {
   std::vector<gateway::usage::v1::UsageRecord> records;
   for (int i = 0; i < 6; ++i) records.push_back(MakeRecord(ids_.Next()));
   records[3].set_input_tokens(-1);  // Refused by the control plane, whole batch with it.
-  ASSERT_TRUE(spool->Append(records).ok());
+  ASSERT_TRUE(spool->Append(Serialized(records)).ok());
   reporter.Start();
   ASSERT_TRUE(reporter.Flush(absl::Now() + absl::Seconds(15)).ok());
   EXPECT_EQ(control_plane_.StoredRecords(), 5);
   EXPECT_EQ(reporter.set_aside_records(), 1);
   EXPECT_EQ(spool->pending_count(), 0u);
   EXPECT_TRUE(std::filesystem::exists(spool_dir_ + "/rejected.log"));
+}
+
+// The control plane parses what workers send (UsageBatchBytes) as a UsageBatch.
+TEST(UsageBatchBytesTest, IsReadAsTheUsageBatchItMirrors) {
+  gateway::usage::v1::UsageBatchBytes sent;
+  sent.set_batch_id(42);
+  sent.set_worker_id("worker-7");
+  const std::vector<gateway::usage::v1::UsageRecord> records = {MakeRecord("r1"), MakeRecord("r2")};
+  for (const std::string& payload : Serialized(records)) sent.add_records(payload);
+  gateway::usage::v1::UsageBatch received;
+  ASSERT_TRUE(received.ParseFromString(sent.SerializeAsString()));
+  EXPECT_EQ(received.batch_id(), 42u);
+  EXPECT_EQ(received.worker_id(), "worker-7");
+  ASSERT_EQ(received.records_size(), 2);
+  EXPECT_EQ(received.records(0).SerializeAsString(), records[0].SerializeAsString());
+  EXPECT_EQ(received.records(1).record_id(), "r2");
+  // Nothing unknown or lost: it serializes back to the very bytes sent.
+  EXPECT_EQ(received.SerializeAsString(), sent.SerializeAsString());
 }
 
 TEST_F(UsageReporterTest, FullQueueRefusesAndCounts) {

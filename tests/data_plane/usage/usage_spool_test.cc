@@ -5,12 +5,16 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/usage/v1/usage.pb.h"
 #include "gtest/gtest.h"
 #include "temp_dir.h"
 
@@ -28,15 +32,24 @@ UsageRecord Record(const std::string& id) {
   return record;
 }
 
-std::vector<UsageRecord> Records(const std::string& prefix, int count) {
-  std::vector<UsageRecord> records;
-  for (int i = 0; i < count; ++i) records.push_back(Record(absl::StrCat(prefix, i)));
+// `count` serialized records with ids prefix0, prefix1, ...
+std::vector<std::string> Records(const std::string& prefix, int count) {
+  std::vector<std::string> records;
+  for (int i = 0; i < count; ++i) {
+    records.push_back(Record(absl::StrCat(prefix, i)).SerializeAsString());
+  }
   return records;
 }
 
+std::vector<std::string> One(const std::string& id) { return {Record(id).SerializeAsString()}; }
+
 std::vector<std::string> Ids(const std::vector<SpooledRecord>& records) {
   std::vector<std::string> ids;
-  for (const SpooledRecord& spooled : records) ids.push_back(spooled.record.record_id());
+  for (const SpooledRecord& spooled : records) {
+    UsageRecord record;
+    EXPECT_TRUE(record.ParseFromString(spooled.payload));
+    ids.push_back(record.record_id());
+  }
   return ids;
 }
 
@@ -90,7 +103,7 @@ TEST_F(UsageSpoolTest, RestartReplaysUnacknowledgedRecordsOnly) {
   auto reopened = OpenSpool();
   EXPECT_EQ(Ids(reopened->Pending(0, 100)), (std::vector<std::string>{"b0", "b1"}));
   // New records never reuse a sequence of a replayed one.
-  ASSERT_TRUE(reopened->Append({Record("c0")}).ok());
+  ASSERT_TRUE(reopened->Append(One("c0")).ok());
   const std::vector<SpooledRecord> pending = reopened->Pending(0, 100);
   ASSERT_EQ(pending.size(), 3u);
   EXPECT_GT(pending[2].sequence, pending[1].sequence);
@@ -115,6 +128,52 @@ TEST_F(UsageSpoolTest, EveryAppendThatReturnedSurvivesAKilledProcess) {
   EXPECT_EQ(Ids(OpenSpool()->Pending(0, 100)), (std::vector<std::string>{"a0", "a1", "b0"}));
 }
 
+// The entry format on disk, written here with the reference bitwise CRC-32 (IEEE, reflected
+// 0xEDB88320): a spool left by any earlier worker must still be read after an upgrade.
+TEST_F(UsageSpoolTest, ReadsEntriesWrittenWithTheReferenceChecksum) {
+  const auto crc32 = [](const std::string& bytes, uint32_t crc) {
+    crc = ~crc;
+    for (const unsigned char c : bytes) {
+      crc ^= c;
+      for (int k = 0; k < 8; ++k) crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+    }
+    return ~crc;
+  };
+  ASSERT_EQ(crc32("123456789", 0), 0xCBF43926u);  // The standard check value.
+  std::string file;
+  for (uint64_t sequence = 1; sequence <= 2; ++sequence) {
+    const std::string payload = Record(absl::StrCat("old", sequence)).SerializeAsString();
+    const std::string sequence_bytes(reinterpret_cast<const char*>(&sequence), 8);
+    const uint32_t length = static_cast<uint32_t>(payload.size());
+    const uint32_t crc = crc32(payload, crc32(sequence_bytes, 0));
+    file.append(reinterpret_cast<const char*>(&length), 4);
+    file.append(reinterpret_cast<const char*>(&crc), 4);
+    file.append(sequence_bytes);
+    file.append(payload);
+  }
+  std::filesystem::create_directories(dir_);
+  FILE* f = std::fopen((dir_ + "/segment-00000000000000000001.log").c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(std::fwrite(file.data(), 1, file.size(), f), file.size());
+  std::fclose(f);
+  auto spool = OpenSpool();
+  EXPECT_EQ(Ids(spool->Pending(0, 100)), (std::vector<std::string>{"old1", "old2"}));
+  // And what this spool writes carries the reference checksum.
+  ASSERT_TRUE(spool->Append(One("new3")).ok());
+  spool.reset();
+  const std::vector<std::string> files = SegmentFiles(dir_);
+  ASSERT_EQ(files.size(), 2u);  // Appends always start a fresh segment.
+  std::ifstream in(files[1], std::ios::binary);
+  const std::string written((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(written.size(), 16u);
+  uint32_t length = 0;
+  uint32_t crc = 0;
+  std::memcpy(&length, written.data(), 4);
+  std::memcpy(&crc, written.data() + 4, 4);
+  ASSERT_EQ(written.size(), 16u + length);
+  EXPECT_EQ(crc, crc32(written.substr(16), crc32(written.substr(8, 8), 0)));
+}
+
 TEST_F(UsageSpoolTest, TornTailIsCutOffAndEveryCompleteRecordRecovered) {
   {
     auto spool = OpenSpool();
@@ -129,7 +188,7 @@ TEST_F(UsageSpoolTest, TornTailIsCutOffAndEveryCompleteRecordRecovered) {
   EXPECT_EQ(Ids(reopened->Pending(0, 100)), (std::vector<std::string>{"a0", "a1"}));
   EXPECT_LT(std::filesystem::file_size(files[0]), size - 7) << "the torn tail stays on disk";
   // Appending after recovery works and a second restart sees everything.
-  ASSERT_TRUE(reopened->Append({Record("b0")}).ok());
+  ASSERT_TRUE(reopened->Append(One("b0")).ok());
   reopened.reset();
   EXPECT_EQ(Ids(OpenSpool()->Pending(0, 100)), (std::vector<std::string>{"a0", "a1", "b0"}));
 }
@@ -171,7 +230,7 @@ TEST_F(UsageSpoolTest, AcknowledgedSegmentsAreDeletedOnlyWhenFullyAcknowledged) 
   EXPECT_EQ(spool->pending_count(), 0u);
   EXPECT_EQ(spool->disk_bytes(), 0);
   // The spool goes on after its active segment was deleted.
-  ASSERT_TRUE(spool->Append({Record("c0")}).ok());
+  ASSERT_TRUE(spool->Append(One("c0")).ok());
   EXPECT_EQ(Ids(spool->Pending(pending[3].sequence, 10)), std::vector<std::string>{"c0"});
 }
 
@@ -189,7 +248,7 @@ TEST_F(UsageSpoolTest, FullSpoolRefusesNewRecordsAndKeepsOldOnes) {
 
 TEST_F(UsageSpoolTest, SetAsideKeepsTheRefusedRecordInRejectedLog) {
   auto spool = OpenSpool();
-  ASSERT_TRUE(spool->Append({Record("bad")}).ok());
+  ASSERT_TRUE(spool->Append(One("bad")).ok());
   const SpooledRecord bad = spool->Pending(0, 1)[0];
   ASSERT_TRUE(spool->SetAside(bad, "record_id too long").ok());
   ASSERT_TRUE(spool->Acknowledge(bad.sequence).ok());
@@ -200,7 +259,7 @@ TEST_F(UsageSpoolTest, SetAsideKeepsTheRefusedRecordInRejectedLog) {
 TEST_F(UsageSpoolTest, WaitForPendingWakesOnAppend) {
   auto spool = OpenSpool();
   EXPECT_FALSE(spool->WaitForPending(0, absl::Now() + absl::Milliseconds(20)));
-  std::thread writer([&] { EXPECT_TRUE(spool->Append({Record("a0")}).ok()); });
+  std::thread writer([&] { EXPECT_TRUE(spool->Append(One("a0")).ok()); });
   EXPECT_TRUE(spool->WaitForPending(0, absl::Now() + absl::Seconds(10)));
   writer.join();
 }

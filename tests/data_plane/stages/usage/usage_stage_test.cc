@@ -95,11 +95,18 @@ TEST(StreamContentDeltasTest, CountsNonEmptyContentDeltasOnly) {
   EXPECT_TRUE(state.usage.reported);
 }
 
+// The record the stage builds for `ctx` now.
+UsageRecord Built(const UsageStage& stage, const RequestContext& ctx) {
+  UsageRecord record;
+  stage.BuildRecord(ctx, absl::Now(), record);
+  return record;
+}
+
 class RecordingSink final : public UsageSink {
  public:
-  void Submit(UsageRecord record) override {
+  void Submit(const UsageRecord& record) override {
     std::lock_guard<std::mutex> lock(mu_);
-    records_.push_back(std::move(record));
+    records_.push_back(record);
   }
   std::vector<UsageRecord> Take() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -282,7 +289,7 @@ TEST_F(UsageStageTest, ProviderUsageIsPricedFromThePinnedSnapshot) {
                        .cached_prompt_tokens = 1000,
                        .completion_tokens = 567,
                        .total_tokens = 1801};
-  const UsageRecord record = stage_->BuildRecord(ctx_, absl::Now());
+  const UsageRecord record = Built(*stage_, ctx_);
   EXPECT_EQ(record.team(), "team-a");
   EXPECT_EQ(record.key_id(), "key_a");
   EXPECT_EQ(record.model(), "gpt-4o");
@@ -301,7 +308,7 @@ TEST_F(UsageStageTest, ProviderUsageIsPricedFromThePinnedSnapshot) {
 
   // A model without prices costs nothing.
   ctx_.model = snapshot_->FindModel("gpt-4o-mini");
-  EXPECT_EQ(stage_->BuildRecord(ctx_, absl::Now()).cost_pico_usd(), 0);
+  EXPECT_EQ(Built(*stage_, ctx_).cost_pico_usd(), 0);
 }
 
 TEST_F(UsageStageTest, ProviderErrorsKeepTheirStatusAndCode) {
@@ -312,7 +319,7 @@ TEST_F(UsageStageTest, ProviderErrorsKeepTheirStatusAndCode) {
   ctx_.response.status = 429;
   ctx_.response.body =
       R"({"error":{"message":"slow down","type":"requests","param":null,"code":"rate_limit_exceeded"}})";
-  const UsageRecord record = stage_->BuildRecord(ctx_, absl::Now());
+  const UsageRecord record = Built(*stage_, ctx_);
   EXPECT_EQ(record.status_code(), 429);
   EXPECT_EQ(record.error_code(), "rate_limit_exceeded");
   EXPECT_EQ(record.provider(), "openai");
@@ -326,7 +333,7 @@ TEST_F(UsageStageTest, AbandonedStreamWithoutProviderUsageIsEstimated) {
   ctx_.usage.status = 499;
   ctx_.usage.failed = true;
   ctx_.usage.streamed_content_deltas = 7;
-  const UsageRecord record = stage_->BuildRecord(ctx_, absl::Now());
+  const UsageRecord record = Built(*stage_, ctx_);
   EXPECT_TRUE(record.streamed());
   EXPECT_TRUE(record.estimated());
   EXPECT_EQ(record.status_code(), 499);
@@ -343,7 +350,7 @@ TEST_F(UsageStageTest, StreamWithProviderUsageIsNotEstimated) {
   ctx_.usage.streamed = true;
   ctx_.usage.streamed_content_deltas = 7;
   ctx_.usage.tokens = {.reported = true, .prompt_tokens = 3, .completion_tokens = 9};
-  const UsageRecord record = stage_->BuildRecord(ctx_, absl::Now());
+  const UsageRecord record = Built(*stage_, ctx_);
   EXPECT_FALSE(record.estimated());
   EXPECT_EQ(record.output_tokens(), 9);
   EXPECT_EQ(record.cost_pico_usd(), 3 * 2'500'000 + 9 * 10'000'000);
@@ -352,7 +359,7 @@ TEST_F(UsageStageTest, StreamWithProviderUsageIsNotEstimated) {
   ctx_.usage.tokens = {};
   ctx_.usage.time_to_first_byte = absl::ZeroDuration();
   ctx_.usage.status = 499;
-  const UsageRecord early = stage_->BuildRecord(ctx_, absl::Now());
+  const UsageRecord early = Built(*stage_, ctx_);
   EXPECT_FALSE(early.estimated());
   EXPECT_EQ(early.output_tokens(), 0);
   EXPECT_EQ(early.status_code(), 499);
