@@ -205,15 +205,20 @@ void HttpServer::Stop(absl::Duration drain) {
       // Closing an idle session unlinks nothing yet (its coroutine ends later), so iterating the
       // list while closing is safe.
       for (HttpSession& session : self.env.sessions) session.CloseWhenIdle();
+      // Once drained the loop stops rather than running out of work: pooled upstream
+      // connections keep a read pending (their idle watch) for as long as they exist.
       if (self.env.sessions.empty()) {
         self.sweep_timer.cancel();
+        self.io.stop();
         return;
       }
       self.drain_timer.expires_after(deadline);
       self.drain_timer.async_wait([io_thread](const boost::system::error_code& error) {
-        if (error) return;  // Cancelled: every session ended in time.
-        for (HttpSession& session : io_thread->env.sessions) session.CloseNow();
-        // Requests still waiting (on an upstream, say) are abandoned with their connections.
+        // Not cancelled: the deadline passed with sessions left. Requests still waiting (on an
+        // upstream, say) are abandoned with their connections.
+        if (!error) {
+          for (HttpSession& session : io_thread->env.sessions) session.CloseNow();
+        }
         io_thread->io.stop();
       });
     });

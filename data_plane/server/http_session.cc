@@ -1,9 +1,6 @@
 #include "data_plane/server/http_session.h"
 
-#include <sys/socket.h>
-
 #include <array>
-#include <cerrno>
 #include <charconv>
 #include <memory>
 #include <string_view>
@@ -309,23 +306,19 @@ bool HttpSession::WatchClient(ClientGoneListener& listener) {
 }
 
 void HttpSession::ArmClientWatch(std::shared_ptr<ClientWatch> watch) {
-  socket_.async_wait(
-      asio::socket_base::wait_read,
-      [this, watch = std::move(watch)](const boost::system::error_code& error) mutable {
+  // A one-byte peek rather than a readiness wait: asio re-arms epoll (an epoll_ctl) for every
+  // wait, while a read queues without a system call once the request's last read drained the
+  // socket, which is the usual case. The peeked byte stays in the socket.
+  char* const peeked = &watch->peeked;
+  socket_.async_receive(
+      asio::buffer(peeked, 1), asio::socket_base::message_peek,
+      [this, watch = std::move(watch)](const boost::system::error_code& error, size_t bytes) {
         // A stopped watch may outlive the session: look at nothing but `watch` then.
         if (watch->listener == nullptr) return;
-        if (!error) {
-          char byte;
-          const ssize_t peeked = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-          if (peeked > 0) {
-            // A pipelined request: it stays unread for the next round; the watch ends here.
-            watch->listener = nullptr;
-            return;
-          }
-          if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-            ArmClientWatch(std::move(watch));  // Not readable after all.
-            return;
-          }
+        if (!error && bytes > 0) {
+          // A pipelined request: it stays unread for the next round; the watch ends here.
+          watch->listener = nullptr;
+          return;
         }
         // End of stream, a reset, or the socket closed under the wait.
         ClientGoneListener* listener = std::exchange(watch->listener, nullptr);

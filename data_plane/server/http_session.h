@@ -85,6 +85,7 @@ class HttpSession final : public boost::intrusive::list_base_hook<
   // session is gone and then must touch nothing else.
   struct ClientWatch {
     ClientGoneListener* listener = nullptr;  // Null once stopped or fired.
+    char peeked = 0;                         // Where the peek puts a byte it sees.
   };
   void ArmClientWatch(std::shared_ptr<ClientWatch> watch);
 

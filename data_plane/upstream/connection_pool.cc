@@ -9,6 +9,8 @@ ConnectionPool::ConnectionPool(ConnectionPoolOptions options)
     : options_(options),
       max_idle_(std::chrono::duration_cast<Clock::duration>(
           absl::ToChronoNanoseconds(options.max_idle_time))),
+      peek_after_idle_(std::chrono::duration_cast<Clock::duration>(
+          absl::ToChronoNanoseconds(options.peek_after_idle))),
       dns_ttl_(
           std::chrono::duration_cast<Clock::duration>(absl::ToChronoNanoseconds(options.dns_ttl))) {
 }
@@ -27,8 +29,10 @@ ConnectionPool::ConnectionPtr ConnectionPool::Checkout(Origin& origin) {
   while (!origin.idle.empty()) {
     ConnectionPtr connection = std::move(origin.idle.back());
     origin.idle.pop_back();
-    if (now - connection->idle_since <= max_idle_ &&
-        (!options_.check_idle_liveness || connection->LooksAlive())) {
+    const Clock::duration idle = now - connection->idle_since;
+    if (idle <= max_idle_ &&
+        (!options_.check_idle_liveness ||
+         (connection->EndIdleWatch() && (idle < peek_after_idle_ || connection->LooksAlive())))) {
       return connection;
     }
     connection->Close();
@@ -45,6 +49,7 @@ void ConnectionPool::Checkin(Origin& origin, ConnectionPtr connection) {
     origin.idle.front()->Close();
     origin.idle.erase(origin.idle.begin());
   }
+  if (options_.check_idle_liveness) connection->WatchWhileIdle();
   origin.idle.push_back(std::move(connection));
   SweepIfDue(now);
 }

@@ -29,10 +29,15 @@ struct ConnectionPoolOptions {
   // connections too (uvicorn after 5 s, nginx after 75 s); the liveness peek on checkout catches
   // those, this bounds how many dead sockets we hold.
   absl::Duration max_idle_time = absl::Seconds(30);
-  // Peek at an idle connection before reusing it (one non-blocking recv), so one the server has
-  // closed is replaced before anything is sent. Without it the stale connection is found by a
-  // failed write and the request retried once on a fresh one.
+  // Watch idle connections so that one the server closed is replaced before anything is sent:
+  // the event loop sees a close while the connection waits in the pool (no system call per
+  // reuse), and a connection idle for longer than `peek_after_idle` is also peeked at (one
+  // non-blocking recv) right before reuse, which closes the window in which the close has
+  // arrived but the loop has not looked yet, for the usual case of servers' keep-alive timeouts.
+  // Without it a stale connection is found by a failed write and the request retried once on a
+  // fresh one.
   bool check_idle_liveness = true;
+  absl::Duration peek_after_idle = absl::Seconds(1);
   // How long resolved addresses are reused for new connections.
   absl::Duration dns_ttl = absl::Seconds(30);
 };
@@ -76,6 +81,7 @@ class ConnectionPool {
 
   ConnectionPoolOptions options_;
   Clock::duration max_idle_;
+  Clock::duration peek_after_idle_;
   Clock::duration dns_ttl_;
   Clock::time_point next_sweep_ = {};
   absl::node_hash_map<std::string, Origin> origins_;

@@ -76,8 +76,9 @@ class ServingPipelineTest : public ::testing::Test {
     ctx_.snapshot = snapshot_;
     ctx_.received_at = absl::Now();
     asio::io_context io;
+    // Stopped when the pipeline is done: pooled upstream connections keep a read pending.
     asio::co_spawn(io, router_->Find(boost::beast::http::verb::post, path).Run(ctx_),
-                   asio::detached);
+                   [&io](const std::exception_ptr&) { io.stop(); });
     // On its own thread: the handler's per-thread upstream client goes away with the thread,
     // while the io_context its sockets belong to still exists.
     std::thread([&io] { io.run(); }).join();
