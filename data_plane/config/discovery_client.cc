@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/feature_level.h"
+#include "common/thread_role.h"
 #include "data_plane/config/control_plane_channel.h"
 #include "google/rpc/status.pb.h"
 #include "spdlog/spdlog.h"
@@ -42,7 +43,11 @@ DiscoveryClient::DiscoveryClient(DiscoveryClientOptions options, SnapshotApplier
 DiscoveryClient::~DiscoveryClient() { Stop(); }
 
 void DiscoveryClient::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    // Serving priority: revocations must reach the key check promptly even on a busy core.
+    SetThreadRole("gw-discovery", ThreadPriority::kServing);
+    Run();
+  });
 }
 
 void DiscoveryClient::Stop() {

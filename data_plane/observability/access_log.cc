@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/thread_role.h"
 #include "spdlog/spdlog.h"
 
 namespace gw::dp {
@@ -185,7 +186,10 @@ AccessLog::AccessLog(AccessLogOptions options, int fd) : options_(std::move(opti
   const size_t reserve = std::min(options_.buffer_bytes * 2, options_.max_buffer_bytes);
   buffer_.reserve(reserve);
   writing_.reserve(reserve);
-  flusher_ = std::thread([this] { RunFlusher(); });
+  flusher_ = std::thread([this] {
+    SetThreadRole("gw-access-log", ThreadPriority::kBackground);
+    RunFlusher();
+  });
 }
 
 AccessLog::~AccessLog() {

@@ -18,6 +18,7 @@
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "common/status_macros.h"
+#include "common/thread_role.h"
 #include "data_plane/server/listen_address.h"
 #include "spdlog/spdlog.h"
 
@@ -168,13 +169,15 @@ absl::Status HttpServer::Start() {
   port_ = endpoint.port();
   address_ = FormatHostPort(endpoint.address().to_string(), port_);
 
-  for (auto& t : threads_) {
+  for (size_t i = 0; i < threads_.size(); ++i) {
+    IoThread* const t = threads_[i].get();
     asio::co_spawn(t->io, AcceptLoop(t->acceptor, t->env, t->drain_timer, t->sweep_timer),
                    asio::detached);
     asio::co_spawn(t->io, SweepIdleSessions(t->env, t->sweep_timer), asio::detached);
-    t->thread = std::thread([io_thread = t.get()] {
+    t->thread = std::thread([t, i] {
+      SetThreadRole(absl::StrCat("gw-http-", i), ThreadPriority::kServing);
       try {
-        io_thread->io.run();
+        t->io.run();
       } catch (const std::exception& e) {
         spdlog::critical("http thread stopped: {}", e.what());
       }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_role.h"
 #include "data_plane/config/control_plane_channel.h"
 #include "gateway/usage/v1/usage.grpc.pb.h"
 #include "grpcpp/support/sync_stream.h"
@@ -43,8 +44,14 @@ UsageReporter::UsageReporter(UsageReporterOptions options, UsageSpool* spool)
 UsageReporter::~UsageReporter() { Stop(); }
 
 void UsageReporter::Start() {
-  writer_ = std::thread([this] { WriterLoop(); });
-  sender_ = std::thread([this] { SenderLoop(); });
+  writer_ = std::thread([this] {
+    SetThreadRole("gw-usage-spool", ThreadPriority::kBackground);
+    WriterLoop();
+  });
+  sender_ = std::thread([this] {
+    SetThreadRole("gw-usage-send", ThreadPriority::kBackground);
+    SenderLoop();
+  });
 }
 
 void UsageReporter::Stop() {
