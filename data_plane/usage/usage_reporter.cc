@@ -21,7 +21,12 @@ using gateway::usage::v1::UsageBatchBytes;
 using gateway::usage::v1::UsageRecord;
 using UsageStream = grpc::ClientReaderWriter<UsageBatchBytes, UsageAck>;
 
-constexpr char kReportUsageMethod[] = "/gateway.usage.v1.UsageReporting/ReportUsage";
+// The generated stub's method, spelled from the service's name; RpcMethod keeps the pointer.
+const char* ReportUsageMethod() {
+  static const std::string method =
+      absl::StrCat("/", gateway::usage::v1::UsageReporting::service_full_name(), "/ReportUsage");
+  return method.c_str();
+}
 
 std::shared_ptr<grpc::Channel> MakeChannel(const UsageReporterOptions& options) {
   return MakeControlPlaneChannel({.address = options.control_plane,
@@ -39,7 +44,7 @@ UsageReporter::UsageReporter(UsageReporterOptions options, UsageSpool* spool)
     : options_(std::move(options)),
       spool_(spool),
       channel_(MakeChannel(options_)),
-      report_usage_(kReportUsageMethod, grpc::internal::RpcMethod::BIDI_STREAMING, channel_) {}
+      report_usage_(ReportUsageMethod(), grpc::internal::RpcMethod::BIDI_STREAMING, channel_) {}
 
 UsageReporter::~UsageReporter() { Stop(); }
 
