@@ -49,6 +49,13 @@ function row(scenario, metric, label,    d, n, g, p) {
          fmt(d, metric), fmt(n, metric), fmt(g, metric), fmt(p, metric)
 }
 
+# The median over the rounds of the gateway's throughput divided by nginx's in the same round.
+function round_ratio_row(scenario, label,    v) {
+  v = get(scenario, "gateway", "rps_per_nginx")
+  if (v == "") return
+  printf "%-11s %-24s %9.2f %9s %10s %10s %10s %10s\n", scenario, label, v, "-", "-", "-", "-", "-"
+}
+
 function verdict(ok, text, detail) {
   printf "  %-5s %s (%s)\n", ok ? "met" : "MISS", text, detail
 }
@@ -82,15 +89,30 @@ END {
     }
   }
 
+  # Throughput against nginx per round too: both ran in the same round, so a slow stretch of the
+  # machine weighs on both, which the ratio of the two medians does not guarantee.
+  split("plain_c64 plain_c1", throughput_scenarios, " ")
+  for (r in seen_round) {
+    for (si = 1; si <= 2; si++) {
+      s = throughput_scenarios[si]
+      if (((r, s, "gateway", "rps") in raw) && ((r, s, "nginx", "rps") in raw) &&
+          raw[r, s, "nginx", "rps"] > 0) {
+        add(s, "gateway", "rps_per_nginx", raw[r, s, "gateway", "rps"] / raw[r, s, "nginx", "rps"])
+      }
+    }
+  }
+
   printf "Medians over the rounds. Ratios: gateway/nginx and gateway/peer. Latencies in microseconds.\n"
   printf "%-11s %-24s %9s %9s %10s %10s %10s %10s\n", "scenario", "metric", "gw/nginx", "gw/peer",
          "direct", "nginx", "gateway", "peer"
   row("plain_c64", "rps", "requests/s")
+  round_ratio_row("plain_c64", "requests/s, per round")
   row("plain_c64", "added_p50_us", "added p50")
   row("plain_c64", "added_p99_us", "added p99")
   row("plain_c64", "p50_us", "p50")
   row("plain_c64", "p99_us", "p99")
   row("plain_c1", "rps", "requests/s")
+  round_ratio_row("plain_c1", "requests/s, per round")
   row("plain_c1", "added_p50_us", "added p50")
   row("plain_c1", "added_p99_us", "added p99")
   row("plain_c1", "p50_us", "p50")
@@ -133,7 +155,11 @@ END {
   printf "\nTargets (issue 6):\n"
   g = get("plain_c64", "gateway", "rps"); n = get("plain_c64", "nginx", "rps")
   p = get("plain_c64", "peer", "rps")
-  if (g != "" && n != "") verdict(g >= 0.8 * n, "throughput >= 0.8x nginx at 64 connections", ratio(g, n) "x")
+  v = get("plain_c64", "gateway", "rps_per_nginx")
+  if (g != "" && n != "") {
+    verdict(g >= 0.8 * n, "throughput >= 0.8x nginx at 64 connections",
+            ratio(g, n) "x" (v == "" ? "" : sprintf("; per-round median %.2fx", v)))
+  }
   if (g != "" && p != "") verdict(g >= 10 * p, "throughput >= 10x the peer at 64 connections", ratio(g, p) "x")
   split("plain_c1 plain_c64", added_scenarios, " ")
   for (si = 1; si <= 2; si++) {
@@ -149,7 +175,13 @@ END {
   g = get("plain_c1", "gateway", "added_p99_us"); p = get("plain_c1", "peer", "added_p99_us")
   if (g != "" && p != "") verdict(g <= p / 5, "added p99 at 1 connection <= 1/5 of the peer's", fmt(g, "_us") " vs " fmt(p, "_us") " us")
   g = get("rate_5k", "gateway", "p99_us")
-  if (g != "") verdict(g <= 1000 && get("rate_5k", "gateway", "unfinished") + 0 == 0, "p99 end-to-end <= 1 ms at 5,000 requests/s", fmt(g, "_us") " us")
+  # The floor alongside: the target can only be judged where nginx and direct meet it.
+  if (g != "") {
+    verdict(g <= 1000 && get("rate_5k", "gateway", "unfinished") + 0 == 0,
+            "p99 end-to-end <= 1 ms at 5,000 requests/s",
+            fmt(g, "_us") " us; nginx " fmt(get("rate_5k", "nginx", "p99_us"), "_us") ", direct " \
+            fmt(get("rate_5k", "direct", "p99_us"), "_us"))
+  }
   g = get("stream_c1", "gateway", "added_ttfb_p99_us")
   if (g != "") verdict(g <= 1000, "first-event latency added <= 1 ms at p99", fmt(g, "_us") " us")
   g = get("slow_1000", "gateway", "batched_reads"); s = get("slow_1000", "gateway", "stalled")

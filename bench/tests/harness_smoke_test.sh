@@ -43,12 +43,20 @@ for round in 1 2 3; do
   printf '%s\tplain_c1\tnginx\tp99_us\t%s\n' "$round" $((120 + round))
   printf '%s\tplain_c1\tgateway\tp99_us\t%s\n' "$round" $((140 + round))
   printf '%s\tplain_c1\tpeer\tp99_us\t%s\n' "$round" $((1100 + round))
+  # Throughput at one connection: the per-round ratios (0.9, 0.5, 1.1) have another median (0.90)
+  # than the ratio of the medians (100 / 200).
+  printf '%s\tplain_c1\tnginx\trps\t%s\n' "$round" $((100 * round))
+  printf '%s\tplain_c1\tgateway\trps\t%s\n' "$round" "$(sed -n "${round}p" <<<$'90\n100\n330')"
 done >"$rows"
 table=$(awk -f "$root/bench/lib/table.awk" "$rows")
 check "median throughput and its ratios" \
   grep -Eq '^plain_c64 +requests/s +0\.91 +13\.60 +60000 +30002 +27200 +2000$' <<<"$table"
 check "added p99 is per round, target minus direct" \
   grep -Eq '^plain_c1 +added p99 +2\.00 +0\.04 +- +20 +40 +1000$' <<<"$table"
+check "throughput against nginx per round, then the median" \
+  grep -Eq '^plain_c1 +requests/s, per round +0\.90 ' <<<"$table"
+check "the ratio of the medians stays beside it" \
+  grep -Eq '^plain_c1 +requests/s +0\.50 ' <<<"$table"
 check "a missed target is marked" grep -q 'MISS  added p99 <= 1.5x nginx' <<<"$table"
 check "a met target is marked" grep -q 'met   throughput >= 0.8x nginx' <<<"$table"
 
