@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/json_text.h"
 #include "common/thread_role.h"
 #include "spdlog/spdlog.h"
 
@@ -36,34 +37,12 @@ void AppendPadded(int64_t value, int width, std::string* out) {
   out->append(digits, result.ptr);
 }
 
-// The inside of a JSON string literal. The record's text fields are valid UTF-8 (the control
-// plane refuses anything else), so bytes from 0x80 pass through; quotes, backslashes and control
-// characters are escaped.
-void AppendJsonEscaped(absl::string_view text, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  size_t run_start = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(text.data() + run_start, i - run_start);
-    run_start = i + 1;
-    if (c == '"' || c == '\\') {
-      const char escape[2] = {'\\', static_cast<char>(c)};
-      out->append(escape, sizeof(escape));
-    } else {
-      const char escape[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
-      out->append(escape, sizeof(escape));
-    }
-  }
-  out->append(text.data() + run_start, text.size() - run_start);
-}
-
-// Each field is appended as its literal prefix (`,"key":` and the opening quote of a string),
-// then its value: one append per piece.
+// Each field is appended as its literal prefix (`,"key":`), then its value: one append per piece.
+// The record's text fields are valid UTF-8 (the control plane refuses anything else), so the
+// project's JSON quoting, which passes bytes from 0x80 through, suffices.
 void AppendStringField(absl::string_view prefix, const std::string& value, std::string* out) {
   out->append(prefix.data(), prefix.size());
-  AppendJsonEscaped(absl::string_view(value.data(), value.size()), out);
-  out->push_back('"');
+  AppendJsonQuoted(absl::string_view(value.data(), value.size()), *out);
 }
 
 template <typename Int>
@@ -145,24 +124,24 @@ void AppendAccessLogLine(const UsageRecord& record, std::string* out) {
   out->append(R"({"time":")");
   AppendTime(record.timestamp(), out);
   out->push_back('"');
-  AppendStringField(R"(,"request_id":")", record.request_id(), out);
+  AppendStringField(R"(,"request_id":)", record.request_id(), out);
   AppendIntField(R"(,"status":)", record.status_code(), out);
   AppendIntField(R"(,"latency_us":)", record.latency_us(), out);
   AppendIntField(R"(,"ttfb_us":)", record.time_to_first_byte_us(), out);
-  AppendStringField(R"(,"team":")", record.team(), out);
-  AppendStringField(R"(,"key_id":")", record.key_id(), out);
-  AppendStringField(R"(,"model":")", record.model(), out);
-  AppendStringField(R"(,"provider":")", record.provider(), out);
-  AppendStringField(R"(,"upstream_model":")", record.upstream_model(), out);
+  AppendStringField(R"(,"team":)", record.team(), out);
+  AppendStringField(R"(,"key_id":)", record.key_id(), out);
+  AppendStringField(R"(,"model":)", record.model(), out);
+  AppendStringField(R"(,"provider":)", record.provider(), out);
+  AppendStringField(R"(,"upstream_model":)", record.upstream_model(), out);
   AppendIntField(R"(,"input_tokens":)", record.input_tokens(), out);
   AppendIntField(R"(,"cached_input_tokens":)", record.cached_input_tokens(), out);
   AppendIntField(R"(,"output_tokens":)", record.output_tokens(), out);
   AppendIntField(R"(,"cost_pico_usd":)", record.cost_pico_usd(), out);
   AppendBoolField(R"(,"streamed":)", record.streamed(), out);
   AppendBoolField(R"(,"estimated":)", record.estimated(), out);
-  AppendStringField(R"(,"error_code":")", record.error_code(), out);
-  AppendStringField(R"(,"worker":")", record.worker_id(), out);
-  AppendStringField(R"(,"record_id":")", record.record_id(), out);
+  AppendStringField(R"(,"error_code":)", record.error_code(), out);
+  AppendStringField(R"(,"worker":)", record.worker_id(), out);
+  AppendStringField(R"(,"record_id":)", record.record_id(), out);
   out->append("}\n");
 }
 

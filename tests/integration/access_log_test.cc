@@ -11,7 +11,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -57,17 +56,10 @@ absl::StatusOr<Process> StartWorker(const std::string& state_dir, const std::str
                          .env = {{kProviderEnv, kProviderSecret}}});
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
-
 // The file's complete lines, each parsed (a line that is not a JSON object fails the test).
 std::vector<json::object> LogLines(const std::string& path) {
   std::vector<json::object> lines;
-  const std::string contents = ReadFile(path);
+  const std::string contents = ReadFile(path).value_or("");
   for (absl::string_view line : absl::StrSplit(contents, '\n', absl::SkipEmpty())) {
     boost::system::error_code error;
     json::value parsed = json::parse(std::string(line.data(), line.size()), error);
@@ -200,7 +192,7 @@ TEST_F(AccessLogTest, OneLinePerRequestMatchingWhatTheClientGot) {
         return true;
       },
       absl::Seconds(10)))
-      << ReadFile(stack->access_log);
+      << ReadFile(stack->access_log).value_or("");
   // One line per request.
   for (const std::string& request_id : request_ids) {
     EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
@@ -220,7 +212,8 @@ TEST_F(AccessLogTest, OneLinePerRequestMatchingWhatTheClientGot) {
        {Expected{&buffered, &buffered_usage, false}, Expected{&streamed, &streamed_usage, true}}) {
     const std::string request_id = expected.response->headers.at("x-request-id");
     const json::object* line = LineOf(lines, request_id);
-    ASSERT_NE(line, nullptr) << request_id << " not in " << ReadFile(stack->access_log);
+    ASSERT_NE(line, nullptr) << request_id << " not in "
+                             << ReadFile(stack->access_log).value_or("");
     EXPECT_EQ(Int(*line, "status"), 200);
     EXPECT_EQ(Int(*line, "input_tokens"), Int(*expected.usage, "prompt_tokens"));
     EXPECT_EQ(Int(*line, "cached_input_tokens"),
@@ -241,7 +234,7 @@ TEST_F(AccessLogTest, OneLinePerRequestMatchingWhatTheClientGot) {
     EXPECT_FALSE(line->at("worker").as_string().empty());
   }
   const json::object* refused_line = LineOf(lines, refused->headers.at("x-request-id"));
-  ASSERT_NE(refused_line, nullptr) << ReadFile(stack->access_log);
+  ASSERT_NE(refused_line, nullptr) << ReadFile(stack->access_log).value_or("");
   EXPECT_EQ(Int(*refused_line, "status"), 401);
   EXPECT_EQ(refused_line->at("error_code").as_string(), "invalid_api_key");
   EXPECT_EQ(refused_line->at("team").as_string(), "");
@@ -249,7 +242,7 @@ TEST_F(AccessLogTest, OneLinePerRequestMatchingWhatTheClientGot) {
   EXPECT_EQ(Int(*refused_line, "input_tokens"), 0);
 
   // Neither the prompt nor the completion, anywhere.
-  EXPECT_EQ(ReadFile(stack->access_log).find(kMarker), std::string::npos);
+  EXPECT_EQ(ReadFile(stack->access_log).value_or("").find(kMarker), std::string::npos);
 }
 
 TEST_F(AccessLogTest, SighupAfterRenameWritesToANewFile) {
@@ -306,7 +299,7 @@ TEST_F(AccessLogTest, SigtermLeavesEveryLineInTheFile) {
   ASSERT_TRUE(stopped.ok()) << stopped;
   // No polling: the worker has exited, so whatever it wrote is all there is.
   const std::vector<json::object> lines = LogLines(access_log);
-  ASSERT_EQ(lines.size(), request_ids.size()) << ReadFile(access_log);
+  ASSERT_EQ(lines.size(), request_ids.size()) << ReadFile(access_log).value_or("");
   for (const std::string& request_id : request_ids) {
     EXPECT_NE(LineOf(lines, request_id), nullptr) << request_id;
   }

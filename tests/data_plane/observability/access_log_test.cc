@@ -123,7 +123,7 @@ TEST(AccessLogLineTest, EscapesQuotesBackslashesAndControlCharacters) {
   record.set_model("caf\xc3\xa9");  // UTF-8 passes through untouched.
   record.set_error_code(std::string("\0x", 2));
   const std::string line = Line(record);
-  EXPECT_NE(line.find(R"("team":"a\"b\\c\u000ad\u0009e\u0001\u001f)"
+  EXPECT_NE(line.find(R"("team":"a\"b\\c\nd\te\u0001\u001f)"
                       "\x7f"
                       R"(")"),
             std::string::npos)
