@@ -224,12 +224,15 @@ asio::awaitable<void> UpstreamHandler::Serve(RequestContext& ctx) const {
   if (plan.stream && ctx.client_stream != nullptr) {
     co_await Streamed(ctx, provider, call, plan);
   } else {
-    co_await Buffered(ctx, provider, call, plan);
+    // Aliases the provider set, which owns the provider.
+    co_await Buffered(ctx, std::shared_ptr<const Provider>(providers, &provider), call, plan);
   }
 }
 
-asio::awaitable<void> UpstreamHandler::Buffered(RequestContext& ctx, const Provider& provider,
+asio::awaitable<void> UpstreamHandler::Buffered(RequestContext& ctx,
+                                                std::shared_ptr<const Provider> provider_ref,
                                                 UpstreamCall& call, const RequestPlan& plan) const {
+  const Provider& provider = *provider_ref;
   std::string& body = ctx.response.body;
   body.clear();
   BufferedExchange exchange;
@@ -280,7 +283,8 @@ asio::awaitable<void> UpstreamHandler::Buffered(RequestContext& ctx, const Provi
   ctx.response.status = static_cast<unsigned>(head->status);
   ctx.response.content_type = kJsonContentType;
   ctx.usage.status = ctx.response.status;
-  ctx.usage.tokens = provider.ExtractUsage(api_, body);
+  ctx.usage.deferred_usage_reader = std::move(provider_ref);
+  ctx.usage.deferred_usage_api = api_;
 }
 
 asio::awaitable<void> UpstreamHandler::Streamed(RequestContext& ctx, const Provider& provider,

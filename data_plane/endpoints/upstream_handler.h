@@ -30,7 +30,9 @@ class UpstreamHandler final : public Handler {
 
  private:
   boost::asio::awaitable<void> Serve(RequestContext& ctx) const;
-  boost::asio::awaitable<void> Buffered(RequestContext& ctx, const Provider& provider,
+  // `provider` keeps its provider set alive: its usage is read after the response is written.
+  boost::asio::awaitable<void> Buffered(RequestContext& ctx,
+                                        std::shared_ptr<const Provider> provider,
                                         UpstreamCall& call, const RequestPlan& plan) const;
   boost::asio::awaitable<void> Streamed(RequestContext& ctx, const Provider& provider,
                                         UpstreamCall& call, const RequestPlan& plan) const;

@@ -43,18 +43,25 @@ asio::awaitable<void> PipelineCall::Run(std::shared_ptr<PipelineCall> self,
   ctx.snapshot = self->snapshots_.Load();
   ctx.received_at = absl::Now();
   ctx.body_too_large = self->request_.body().size() > self->max_body_bytes_;
+  bool answered = false;
   try {
     const auto target = self->request_.target();
     co_await self->router_
         .Find(self->request_.method(), absl::string_view(target.data(), target.size()))
-        .Run(ctx);
+        .Run(ctx, [&]() -> asio::awaitable<bool> {
+          answered = true;
+          done(ctx);
+          co_return true;
+        });
   } catch (const std::exception& e) {
     // The pipeline turns handler failures into responses; this is a last resort.
     spdlog::error("grpc request {} failed: {}", self->request_id_, e.what());
-    SetOpenAiError(ctx.response, 500, ErrorType::kApi, "internal_error",
-                   "The gateway failed to process the request.");
+    if (!answered) {
+      SetOpenAiError(ctx.response, 500, ErrorType::kApi, "internal_error",
+                     "The gateway failed to process the request.");
+      done(ctx);
+    }
   }
-  done(ctx);
 }
 
 }  // namespace gw::dp

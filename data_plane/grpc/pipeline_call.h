@@ -41,8 +41,9 @@ class PipelineCall : public std::enable_shared_from_this<PipelineCall> {
   PipelineCall& operator=(const PipelineCall&) = delete;
 
   // Runs the pipeline on `executor`. `stream` (nullptr for buffered calls) receives a streamed
-  // response and must live until `done`, which runs on the executor's thread once the pipeline
-  // has finished. The call keeps itself alive until then.
+  // response and must live until `done`, which runs on the executor's thread once the response
+  // is settled; the stages' completion hooks (metering) run after it, so the reply does not wait
+  // for them. The call keeps itself alive until they have run.
   void Start(boost::asio::any_io_executor executor, ClientStream* stream,
              std::function<void(const RequestContext&)> done);
 

@@ -1,18 +1,44 @@
 #include "data_plane/pipeline/pipeline.h"
 
+#include <cstddef>
 #include <exception>
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "data_plane/http/openai_error.h"
 #include "spdlog/spdlog.h"
 
 namespace gw::dp {
+namespace {
+
+// Runs the completion hooks of the first `entered` stages, in reverse, when it goes out of scope:
+// after the responder returned, and also when the request's coroutine is destroyed while writing
+// (a server stopping at its drain deadline), so that no request goes unmetered.
+class CompleteOnExit {
+ public:
+  CompleteOnExit(const std::vector<std::shared_ptr<const Stage>>& stages, size_t entered,
+                 RequestContext& ctx)
+      : stages_(stages), entered_(entered), ctx_(ctx) {}
+  CompleteOnExit(const CompleteOnExit&) = delete;
+  CompleteOnExit& operator=(const CompleteOnExit&) = delete;
+  ~CompleteOnExit() {
+    while (entered_ > 0) stages_[--entered_]->OnComplete(ctx_);
+  }
+
+ private:
+  const std::vector<std::shared_ptr<const Stage>>& stages_;
+  size_t entered_;
+  RequestContext& ctx_;
+};
+
+}  // namespace
 
 Pipeline::Pipeline(std::vector<std::shared_ptr<const Stage>> stages,
                    std::shared_ptr<const Handler> handler)
     : stages_(std::move(stages)), handler_(std::move(handler)) {}
 
-boost::asio::awaitable<void> Pipeline::Run(RequestContext& ctx) const {
+boost::asio::awaitable<bool> Pipeline::Run(RequestContext& ctx, Responder respond) const {
   size_t entered = 0;
   bool answered = false;
   while (entered < stages_.size()) {
@@ -45,7 +71,9 @@ boost::asio::awaitable<void> Pipeline::Run(RequestContext& ctx) const {
                      "The gateway failed to process the request.");
     }
   }
-  while (entered > 0) stages_[--entered]->OnResponse(ctx);
+  for (size_t i = entered; i > 0; --i) stages_[i - 1]->OnResponse(ctx);
+  const CompleteOnExit complete(stages_, entered, ctx);
+  co_return co_await respond();
 }
 
 }  // namespace gw::dp

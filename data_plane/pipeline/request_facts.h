@@ -1,15 +1,18 @@
 // What the gateway read from a request body (the parse stage fills it for later stages and the
 // upstream handler) and what it learned while serving it (the upstream handler fills UsageFacts
-// for the response hooks, e.g. a usage stage's OnResponse). Nothing else of the body is parsed:
-// unknown fields go to the provider as the client sent them.
+// for the completion hooks, e.g. the usage stage's OnComplete). Nothing else of the body is
+// parsed: unknown fields go to the provider as the client sent them.
 //   if (ctx.facts.max_tokens && *ctx.facts.max_tokens > cap) ...
-//   ctx.usage.tokens.completion_tokens  // after the handler ran
+//   ctx.usage.ReadDeferredTokens(ctx.response.body);  // once the response is written
+//   ctx.usage.tokens.completion_tokens
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "data_plane/providers/json_scan.h"
 #include "data_plane/providers/provider.h"
@@ -45,6 +48,11 @@ struct UsageFacts {
   std::string provider;
   std::string upstream_model;
   TokenUsage tokens;  // reported == false when the provider sent no usage.
+  // A buffered success leaves its usage in the response body, to be read once the response is
+  // written (the answer does not wait for it): the provider that reads it (holding its provider
+  // set alive) and the API it answered.
+  std::shared_ptr<const Provider> deferred_usage_reader;
+  ApiKind deferred_usage_api = ApiKind::kChatCompletions;
   // For a stream without the provider's usage: the content deltas it forwarded (about one token
   // each), which the usage stage reports as estimated output tokens.
   int64_t streamed_content_deltas = 0;
@@ -53,6 +61,13 @@ struct UsageFacts {
   bool failed = false;  // The call failed (also a stream that broke after its first byte).
   absl::Duration latency = absl::ZeroDuration();             // Request received -> last byte.
   absl::Duration time_to_first_byte = absl::ZeroDuration();  // Request received -> first byte.
+
+  // Fills `tokens` from `body` when the reading was deferred; then does nothing.
+  void ReadDeferredTokens(absl::string_view body) {
+    if (deferred_usage_reader == nullptr) return;
+    tokens = deferred_usage_reader->ExtractUsage(deferred_usage_api, body);
+    deferred_usage_reader.reset();
+  }
 
   void Reset() { *this = UsageFacts(); }
 };

@@ -138,21 +138,18 @@ asio::awaitable<void> HttpSession::Run() {
     ctx_.snapshot = env_.snapshots.Current();
     ctx_.received_at = absl::Now();
     const auto target = request.target();
-    co_await env_.router.Find(request.method(), absl::string_view(target.data(), target.size()))
-        .Run(ctx_);
+    const bool head_only = request.method() == http::verb::head;
+    const bool answered =
+        co_await env_.router.Find(request.method(), absl::string_view(target.data(), target.size()))
+            .Run(ctx_, [&] { return Answer(keep_alive, head_only); });
 
-    // Nobody is left to read a response (a client that only half-closed is taken as gone too,
-    // as nginx does).
     if (client_gone_) break;
     if (stream_started_) {
       // The response went out as it was produced; the connection stays only after a clean end.
       if (!keep_alive || !stream_chunked_ || !stream_ended_clean_ || env_.draining) break;
       continue;
     }
-    // Draining may have begun while the pipeline ran: tell the client before closing.
-    keep_alive = keep_alive && !env_.draining;
-    const bool written = co_await WriteResponse(keep_alive, request.method() == http::verb::head);
-    if (!written || !keep_alive || env_.draining) break;
+    if (!answered || !keep_alive || env_.draining) break;
   }
   if (unread_input) {
     co_await LingeringClose();
@@ -179,6 +176,16 @@ asio::awaitable<boost::system::error_code> HttpSession::ReadRequest() {
   const auto [body_error, body_bytes] =
       co_await http::async_read(socket_, buffer_, *parser_, kNoThrow);
   co_return body_error;
+}
+
+asio::awaitable<bool> HttpSession::Answer(bool& keep_alive, bool head_only) {
+  // Nobody is left to read a response (a client that only half-closed is taken as gone too, as
+  // nginx does).
+  if (client_gone_) co_return false;
+  if (stream_started_) co_return stream_ended_clean_;
+  // Draining may have begun while the pipeline ran: tell the client before closing.
+  keep_alive = keep_alive && !env_.draining;
+  co_return co_await WriteResponse(keep_alive, head_only);
 }
 
 asio::awaitable<bool> HttpSession::WriteResponse(bool keep_alive, bool head_only) {

@@ -78,6 +78,9 @@ class HttpSession final : public boost::intrusive::list_base_hook<
   // Header, then (after a 100 Continue when the client expects one) the body.
   boost::asio::awaitable<boost::system::error_code> ReadRequest();
   boost::asio::awaitable<bool> WriteResponse(bool keep_alive, bool head_only);
+  // The pipeline's responder: writes the response unless it was streamed or nobody is left to
+  // read it. Clears `keep_alive` when draining began meanwhile.
+  boost::asio::awaitable<bool> Answer(bool& keep_alive, bool head_only);
   boost::asio::awaitable<void> LingeringClose();
   void AssignRequestId();
   void ArmIdleDeadline(absl::Duration timeout);

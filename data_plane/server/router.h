@@ -3,7 +3,7 @@
 // through the same code (and later the same logging) as everything else. Built at startup, then
 // read-only and shared by all threads.
 //   router.Add(http::verb::get, "/v1/models", models_pipeline);
-//   co_await router.Find(request.method(), request.target()).Run(ctx);
+//   co_await router.Find(request.method(), request.target()).Run(ctx, respond);
 #pragma once
 
 #include <memory>

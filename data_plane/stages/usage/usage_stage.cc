@@ -75,10 +75,11 @@ UsageStage::UsageStage(UsageStageOptions options)
 
 bool UsageStage::IsMetered(absl::string_view target) { return absl::StartsWith(target, "/v1/"); }
 
-void UsageStage::OnResponse(RequestContext& ctx) const {
+void UsageStage::OnComplete(RequestContext& ctx) const {
   if (ctx.request == nullptr) return;
   const auto target = ctx.request->target();
   if (!IsMetered(absl::string_view(target.data(), target.size()))) return;
+  ctx.usage.ReadDeferredTokens(ctx.response.body);
   thread_local UsageRecord record;
   BuildRecord(ctx, absl::Now(), record);
   sink_->Submit(record);

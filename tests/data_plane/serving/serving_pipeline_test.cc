@@ -75,13 +75,17 @@ class ServingPipelineTest : public ::testing::Test {
     ctx_.request_id = "req-pipeline-1";
     ctx_.snapshot = snapshot_;
     ctx_.received_at = absl::Now();
+    // The response stays in ctx_ for the test to read; it must outlive the pipeline's coroutine.
+    const auto respond = []() -> asio::awaitable<bool> { co_return true; };
     asio::io_context io;
     // Stopped when the pipeline is done: pooled upstream connections keep a read pending.
-    asio::co_spawn(io, router_->Find(boost::beast::http::verb::post, path).Run(ctx_),
-                   [&io](const std::exception_ptr&) { io.stop(); });
+    asio::co_spawn(io, router_->Find(boost::beast::http::verb::post, path).Run(ctx_, respond),
+                   [&io](const std::exception_ptr&, bool) { io.stop(); });
     // On its own thread: the handler's per-thread upstream client goes away with the thread,
     // while the io_context its sockets belong to still exists.
     std::thread([&io] { io.run(); }).join();
+    // As the usage stage does once the response is written (this router has no usage stage).
+    ctx_.usage.ReadDeferredTokens(ctx_.response.body);
   }
 
   std::string ErrorCode() const {

@@ -112,6 +112,10 @@ class RecordingSink final : public UsageSink {
     std::lock_guard<std::mutex> lock(mu_);
     return std::exchange(records_, {});
   }
+  size_t size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return records_.size();
+  }
 
  private:
   std::mutex mu_;
@@ -163,8 +167,15 @@ class UsageStageTest : public ::testing::Test {
   void Run(boost::beast::http::verb method, const std::string& path, const std::string& body,
            const std::string& key) {
     Prepare(method, path, body, key);
+    // Stands for the session's write: notes what had been submitted by then. It must outlive
+    // the pipeline's coroutine, which refers to it.
+    records_when_answered_.reset();
+    const auto respond = [this]() -> asio::awaitable<bool> {
+      records_when_answered_ = sink_->size();
+      co_return true;
+    };
     asio::io_context io;
-    asio::co_spawn(io, router_->Find(method, path).Run(ctx_), asio::detached);
+    asio::co_spawn(io, router_->Find(method, path).Run(ctx_, respond), asio::detached);
     io.run();
   }
 
@@ -176,6 +187,7 @@ class UsageStageTest : public ::testing::Test {
   }
 
   std::shared_ptr<RecordingSink> sink_ = std::make_shared<RecordingSink>();
+  std::optional<size_t> records_when_answered_;
   BudgetStateSlot budget_state_;
   std::shared_ptr<const Snapshot> snapshot_;
   std::unique_ptr<Router> router_;
@@ -191,6 +203,13 @@ std::string Chat(const std::string& model, const std::string& extra = "") {
 }
 
 using boost::beast::http::verb;
+
+TEST_F(UsageStageTest, RecordIsSubmittedOnlyAfterTheResponseIsWritten) {
+  Run(verb::post, "/v1/chat/completions", Chat("gpt-4o"), "gwk-nobody");
+  ASSERT_TRUE(records_when_answered_.has_value());
+  EXPECT_EQ(*records_when_answered_, 0u);
+  EXPECT_EQ(OnlyRecord().status_code(), 401);
+}
 
 TEST_F(UsageStageTest, UnknownKeyIsRecordedWithoutTeamOrKey) {
   Run(verb::post, "/v1/chat/completions", Chat("gpt-4o"), "gwk-nobody");
