@@ -292,16 +292,25 @@ asio::awaitable<void> UpstreamHandler::Streamed(RequestContext& ctx, const Provi
   ctx.usage.streamed = true;
   ClientStream& client = *ctx.client_stream;
   StreamStart start;
-  {
-    // A client that gives up while the model has not answered yet cancels the call too.
+  // A client that gives up while the model has not answered yet cancels the call too. The
+  // watch costs no coroutine group on the first-byte path; streams that cannot watch race
+  // the opening against the client instead.
+  CancelWhenClientGone watch(call);
+  bool client_gone = false;
+  if (client.WatchClient(watch)) {
+    co_await OpenStream(call, plan, start);
+    client.StopWatchingClient();
+    client_gone = watch.gone();
+  } else {
     using namespace asio::experimental::awaitable_operators;  // NOLINT: operator|| only.
     const auto opened = co_await (OpenStream(call, plan, start) || client.WaitForClientGone());
-    if (opened.index() == 1) {
-      call.Cancel();
-      ctx.usage.status = 499;
-      ctx.usage.failed = true;
-      co_return;
-    }
+    client_gone = opened.index() == 1;
+  }
+  if (client_gone) {
+    call.Cancel();
+    ctx.usage.status = 499;
+    ctx.usage.failed = true;
+    co_return;
   }
   if (!start.head.ok()) {
     spdlog::warn("call to provider {} failed: {}", Std(provider.name()),

@@ -114,7 +114,7 @@ class ClientDisconnectTest : public ::testing::Test {
 
   // Sends `body` to `path`, waits until the fake holds the request, hangs up, and expects the
   // fake to see the worker's upstream connection close well before any timeout could end it.
-  static void HangUpDuringBufferedCall(const std::string& path, const std::string& body) {
+  static void HangUpWhileTheFakeHolds(const std::string& path, const std::string& body) {
     const int64_t before = FakeStat("client_disconnects");
     ASSERT_GE(before, 0);
     auto connection = TestHttpConnection::Open(stack->worker_address);
@@ -142,15 +142,22 @@ class ClientDisconnectTest : public ::testing::Test {
 };
 
 TEST_F(ClientDisconnectTest, ClientThatHangsUpDuringABufferedChatCancelsTheUpstreamCall) {
-  HangUpDuringBufferedCall(
+  HangUpWhileTheFakeHolds(
       "/v1/chat/completions",
       R"({"model":"chat","messages":[{"role":"user","content":"hi"}],"x_fake":{"stall":true}})");
   ExpectWorkerServes();
 }
 
 TEST_F(ClientDisconnectTest, ClientThatHangsUpDuringEmbeddingsCancelsTheUpstreamCall) {
-  HangUpDuringBufferedCall("/v1/embeddings",
-                           R"({"model":"embed","input":"hi","x_fake":{"stall":true}})");
+  HangUpWhileTheFakeHolds("/v1/embeddings",
+                          R"({"model":"embed","input":"hi","x_fake":{"stall":true}})");
+  ExpectWorkerServes();
+}
+
+TEST_F(ClientDisconnectTest, ClientThatHangsUpBeforeAStreamBeginsCancelsTheUpstreamCall) {
+  HangUpWhileTheFakeHolds("/v1/chat/completions",
+                          R"({"model":"chat","messages":[{"role":"user","content":"hi"}],)"
+                          R"("stream":true,"x_fake":{"stall":true}})");
   ExpectWorkerServes();
 }
 
