@@ -27,8 +27,9 @@ class ClientGoneListener {
 class ClientStream {
  public:
   virtual ~ClientStream() = default;
-  // Writes the status line and headers (x-request-id included). `content_type` must point to
-  // static storage. False when the client is gone.
+  // Commits to the status line and headers (x-request-id included). The session sends them with
+  // the first piece of the body (or with End), so the client gets the head and the first event
+  // in one segment. `content_type` must point to static storage. False when the client is gone.
   virtual boost::asio::awaitable<bool> Begin(unsigned status, absl::string_view content_type) = 0;
   // One piece of the body; false when the client is gone.
   virtual boost::asio::awaitable<bool> Write(absl::string_view data) = 0;

@@ -95,6 +95,7 @@ asio::awaitable<void> HttpSession::Run() {
     // Nothing may point into the arena past this point: the previous request is finished.
     ctx_.Reset();
     stream_started_ = false;
+    stream_head_pending_ = false;
     stream_ended_clean_ = false;
     stream_write_failed_ = false;
     client_gone_ = false;
@@ -236,8 +237,17 @@ asio::awaitable<bool> HttpSession::Begin(unsigned status, absl::string_view cont
                                : "\r\nConnection: close\r\n");
   head_.append(ctx_.response.extra_headers);
   head_.append("\r\n");
+  // Sent with the first piece of the body: one segment, one wake-up of the client.
+  stream_head_pending_ = true;
+  co_return !stream_write_failed_;
+}
+
+asio::awaitable<bool> HttpSession::WriteStreamHead(absl::string_view tail) {
+  stream_head_pending_ = false;
+  const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
+                                                     asio::buffer(tail.data(), tail.size())};
   ArmIdleDeadline(env_.limits.idle_timeout);
-  const auto [error, written] = co_await asio::async_write(socket_, asio::buffer(head_), kNoThrow);
+  const auto [error, written] = co_await asio::async_write(socket_, buffers, kNoThrow);
   expires_at_ = std::chrono::steady_clock::time_point::max();
   if (error) stream_write_failed_ = true;
   co_return !error;
@@ -254,9 +264,11 @@ asio::awaitable<bool> HttpSession::WriteStreamBuffers(absl::string_view data) {
     size_line[size_length++] = '\r';
     size_line[size_length++] = '\n';
   }
-  const std::array<asio::const_buffer, 3> buffers = {
+  const std::array<asio::const_buffer, 4> buffers = {
+      stream_head_pending_ ? asio::buffer(head_) : asio::const_buffer(),
       asio::buffer(size_line.data(), size_length), asio::buffer(data.data(), data.size()),
       stream_chunked_ && !data.empty() ? asio::buffer("\r\n", 2) : asio::const_buffer()};
+  stream_head_pending_ = false;
   ArmIdleDeadline(env_.limits.idle_timeout);
   const auto [error, written] = co_await asio::async_write(socket_, buffers, kNoThrow);
   expires_at_ = std::chrono::steady_clock::time_point::max();
@@ -270,11 +282,16 @@ asio::awaitable<bool> HttpSession::Write(absl::string_view data) {
 }
 
 asio::awaitable<bool> HttpSession::End(bool clean) {
+  if (stream_write_failed_) co_return false;
   if (!stream_chunked_) {
     stream_ended_clean_ = false;  // Close-delimited: the close ends the body.
-    co_return !stream_write_failed_;
+    co_return !stream_head_pending_ || co_await WriteStreamHead("");
   }
-  if (stream_write_failed_) co_return false;
+  if (stream_head_pending_) {
+    const bool written = co_await WriteStreamHead("0\r\n\r\n");
+    stream_ended_clean_ = clean && written;
+    co_return written;
+  }
   ArmIdleDeadline(env_.limits.idle_timeout);
   const auto [error, written] =
       co_await asio::async_write(socket_, asio::buffer("0\r\n\r\n", 5), kNoThrow);

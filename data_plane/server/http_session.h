@@ -73,6 +73,8 @@ class HttpSession final : public boost::intrusive::list_base_hook<
 
  private:
   boost::asio::awaitable<bool> WriteStreamBuffers(absl::string_view data);
+  // The stream's pending head followed by `tail` (the body's end, or nothing), in one write.
+  boost::asio::awaitable<bool> WriteStreamHead(absl::string_view tail);
   // Whether the session waits for a request of which no byte has arrived.
   bool Idle() const;
   // Header, then (after a 100 Continue when the client expects one) the body.
@@ -110,6 +112,7 @@ class HttpSession final : public boost::intrusive::list_base_hook<
   bool reading_ = false;
   // The current response is streamed (the pipeline wrote it through ClientStream).
   bool stream_started_ = false;
+  bool stream_head_pending_ = false;  // head_ holds the stream's head, not sent yet.
   bool stream_chunked_ = true;
   bool stream_ended_clean_ = false;
   bool stream_write_failed_ = false;

@@ -2,6 +2,9 @@
 // POST /v1/chat/completions (buffered and streamed) and /v1/embeddings from gw-fake-provider.
 // Covers the checks in CONTRACTS.md's order, the error table, body pass-through, the provider's
 // own credential, timeouts and a client that hangs up mid-stream.
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <csignal>
 #include <cstdint>
 #include <fstream>
@@ -14,6 +17,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "boost/asio/connect.hpp"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/write.hpp"
 #include "boost/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -277,6 +284,36 @@ TEST_F(ServingTest, StreamedEventsArriveAsTheyAreProduced) {
   ASSERT_GE(response.chunks.size(), 4u);
   // Batching would deliver everything at once at the end.
   EXPECT_LT(response.chunks.front().first + absl::Milliseconds(300), response.chunks.back().first);
+}
+
+// The head leaves with the first event in one write: a client's first read holds both, so the
+// first event does not wait for a second wake-up of the client.
+TEST_F(ServingTest, StreamHeadAndFirstEventReachTheClientInOneRead) {
+  namespace asio = boost::asio;
+  using asio::ip::tcp;
+  asio::io_context io;
+  tcp::socket socket(io);
+  const std::string& address = stack->worker_address;
+  const size_t colon = address.rfind(':');
+  socket.connect(tcp::endpoint(asio::ip::make_address(address.substr(0, colon)),
+                               static_cast<uint16_t>(std::stoi(address.substr(colon + 1)))));
+  // The second event comes a second later: whatever the first read holds left together.
+  const std::string body =
+      ChatBody("chat", R"(,"stream":true,"x_fake":{"chunk_interval_ms":1000})");
+  asio::write(socket, asio::buffer(absl::StrCat(
+                          "POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\n",
+                          "Authorization: Bearer ", stack->key, "\r\n",
+                          "Content-Type: application/json\r\nContent-Length: ", body.size(),
+                          "\r\n\r\n", body)));
+  const timeval ten_seconds{.tv_sec = 10, .tv_usec = 0};  // The read fails rather than hangs.
+  ASSERT_EQ(::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &ten_seconds,
+                         sizeof(ten_seconds)),
+            0);
+  std::string first_read(64 * 1024, '\0');
+  first_read.resize(socket.read_some(asio::buffer(first_read)));
+  EXPECT_TRUE(absl::StartsWith(first_read, "HTTP/1.1 200 OK\r\n")) << first_read;
+  EXPECT_TRUE(absl::StrContains(first_read, "\r\n\r\n")) << first_read;
+  EXPECT_TRUE(absl::StrContains(first_read, "data: {")) << first_read;
 }
 
 TEST_F(ServingTest, EmbeddingsReturnTheProvidersVectors) {
