@@ -30,14 +30,15 @@ struct ConnectionPoolOptions {
   // those, this bounds how many dead sockets we hold.
   absl::Duration max_idle_time = absl::Seconds(30);
   // Watch idle connections so that one the server closed is replaced before anything is sent:
-  // the event loop sees a close while the connection waits in the pool (no system call per
-  // reuse), and a connection idle for longer than `peek_after_idle` is also peeked at (one
-  // non-blocking recv) right before reuse, which closes the window in which the close has
-  // arrived but the loop has not looked yet, for the usual case of servers' keep-alive timeouts.
-  // Without it a stale connection is found by a failed write and the request retried once on a
-  // fresh one.
+  // the event loop sees a close while the connection waits in the pool, and a connection idle
+  // for longer than `peek_after_idle` is also peeked at (one non-blocking recv) right before
+  // reuse, for a close that has arrived but that the loop has not looked at yet. That window is
+  // real even after microseconds of idleness (a loaded loop checks a connection out before it
+  // polls again), and the peek costs nothing measurable (docs/benchmarks.md, finding 9), so by
+  // default every reuse is peeked at. Without either, a stale connection is found by a failed
+  // write and the request retried once on a fresh one.
   bool check_idle_liveness = true;
-  absl::Duration peek_after_idle = absl::Seconds(1);
+  absl::Duration peek_after_idle = absl::ZeroDuration();
   // How long resolved addresses are reused for new connections.
   absl::Duration dns_ttl = absl::Seconds(30);
 };
