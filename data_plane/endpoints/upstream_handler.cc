@@ -109,13 +109,17 @@ asio::awaitable<void> PumpStream(const Provider& provider, UpstreamCall& call, C
   }
 }
 
+// What an exchange's results hold until it sets them: a code alone, which absl keeps inline, so
+// that no request allocates a message it never reads.
+absl::Status NotYetSet() { return absl::Status(absl::StatusCode::kUnknown, ""); }
+
 // The start of a stream: the response head and, for a 2xx, the first piece of the body (until
 // then nothing goes to the client, so a provider that stalls before it still gets a plain 504
 // rather than a stream that breaks); for an error status, its body.
 struct StreamStart {
-  absl::StatusOr<ResponseHead> head = absl::UnknownError("not sent");
+  absl::StatusOr<ResponseHead> head = NotYetSet();
   std::string error_body;
-  absl::StatusOr<absl::string_view> first = absl::UnknownError("not read");
+  absl::StatusOr<absl::string_view> first = NotYetSet();
 };
 
 asio::awaitable<void> OpenStream(UpstreamCall& call, const RequestPlan& plan, StreamStart& start) {
@@ -135,7 +139,7 @@ asio::awaitable<void> OpenStream(UpstreamCall& call, const RequestPlan& plan, St
 
 // A buffered exchange: the head, then the whole body appended to `body`.
 struct BufferedExchange {
-  absl::StatusOr<ResponseHead> head = absl::UnknownError("not sent");
+  absl::StatusOr<ResponseHead> head = NotYetSet();
   absl::Status read;
   absl::Time head_received;
   bool cancelled = false;  // The client watch completed first.
