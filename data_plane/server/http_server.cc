@@ -208,8 +208,9 @@ void HttpServer::Stop(absl::Duration drain) {
       // Closing an idle session unlinks nothing yet (its coroutine ends later), so iterating the
       // list while closing is safe.
       for (HttpSession& session : self.env.sessions) session.CloseWhenIdle();
-      // Once drained the loop stops rather than running out of work: pooled upstream
-      // connections keep a read pending (their idle watch) for as long as they exist.
+      // Once drained the loop is stopped rather than left to run out of work: the thread's
+      // upstream client (its pooled connections, resolver and timers) lives on, and nothing of
+      // it may hold up the stop.
       if (self.env.sessions.empty()) {
         self.sweep_timer.cancel();
         self.io.stop();

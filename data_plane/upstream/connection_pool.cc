@@ -9,8 +9,6 @@ ConnectionPool::ConnectionPool(ConnectionPoolOptions options)
     : options_(options),
       max_idle_(std::chrono::duration_cast<Clock::duration>(
           absl::ToChronoNanoseconds(options.max_idle_time))),
-      peek_after_idle_(std::chrono::duration_cast<Clock::duration>(
-          absl::ToChronoNanoseconds(options.peek_after_idle))),
       dns_ttl_(
           std::chrono::duration_cast<Clock::duration>(absl::ToChronoNanoseconds(options.dns_ttl))) {
 }
@@ -29,10 +27,8 @@ ConnectionPool::ConnectionPtr ConnectionPool::Checkout(Origin& origin) {
   while (!origin.idle.empty()) {
     ConnectionPtr connection = std::move(origin.idle.back());
     origin.idle.pop_back();
-    const Clock::duration idle = now - connection->idle_since;
-    if (idle <= max_idle_ &&
-        (!options_.check_idle_liveness ||
-         (connection->EndIdleWatch() && (idle < peek_after_idle_ || connection->LooksAlive())))) {
+    if (now - connection->idle_since <= max_idle_ &&
+        (!options_.check_idle_liveness || connection->LooksAlive())) {
       return connection;
     }
     connection->Close();
@@ -49,7 +45,6 @@ void ConnectionPool::Checkin(Origin& origin, ConnectionPtr connection) {
     origin.idle.front()->Close();
     origin.idle.erase(origin.idle.begin());
   }
-  if (options_.check_idle_liveness) connection->WatchWhileIdle();
   origin.idle.push_back(std::move(connection));
   SweepIfDue(now);
 }

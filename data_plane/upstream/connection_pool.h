@@ -29,16 +29,12 @@ struct ConnectionPoolOptions {
   // connections too (uvicorn after 5 s, nginx after 75 s); the liveness peek on checkout catches
   // those, this bounds how many dead sockets we hold.
   absl::Duration max_idle_time = absl::Seconds(30);
-  // Watch idle connections so that one the server closed is replaced before anything is sent:
-  // the event loop sees a close while the connection waits in the pool, and a connection idle
-  // for longer than `peek_after_idle` is also peeked at (one non-blocking recv) right before
-  // reuse, for a close that has arrived but that the loop has not looked at yet. That window is
-  // real even after microseconds of idleness (a loaded loop checks a connection out before it
-  // polls again), and the peek costs nothing measurable (docs/benchmarks.md, finding 9), so by
-  // default every reuse is peeked at. Without either, a stale connection is found by a failed
-  // write and the request retried once on a fresh one.
+  // Peek at an idle connection before reusing it (one non-blocking recv), so one the server has
+  // closed is replaced before anything is sent. Every reuse, however briefly the connection was
+  // idle: a busy loop can check one out in the same turn in which the server's close arrived.
+  // Without it the stale connection is found by a failed write and the request retried once on
+  // a fresh one.
   bool check_idle_liveness = true;
-  absl::Duration peek_after_idle = absl::ZeroDuration();
   // How long resolved addresses are reused for new connections.
   absl::Duration dns_ttl = absl::Seconds(30);
 };
@@ -82,7 +78,6 @@ class ConnectionPool {
 
   ConnectionPoolOptions options_;
   Clock::duration max_idle_;
-  Clock::duration peek_after_idle_;
   Clock::duration dns_ttl_;
   Clock::time_point next_sweep_ = {};
   absl::node_hash_map<std::string, Origin> origins_;

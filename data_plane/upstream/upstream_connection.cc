@@ -162,32 +162,6 @@ void UpstreamConnection::Close() {
   socket_.close(ignored);
 }
 
-void UpstreamConnection::WatchWhileIdle() {
-  peer_spoke_while_idle_ = false;
-  const uint64_t watch = ++idle_watch_;
-  // Queued without a system call when the response's last read drained the socket (the usual
-  // case); the peeked byte, if any, stays in the socket.
-  socket_.async_receive(
-      asio::buffer(&idle_peek_, 1), tcp::socket::message_peek,
-      [weak = weak_from_this(), watch](const boost::system::error_code& error, size_t /*bytes*/) {
-        const auto self = weak.lock();
-        if (self == nullptr || self->idle_watch_ != watch ||
-            error == asio::error::operation_aborted) {
-          return;
-        }
-        // End of stream, a reset, or bytes nobody asked for: unusable.
-        self->peer_spoke_while_idle_ = true;
-      });
-}
-
-bool UpstreamConnection::EndIdleWatch() {
-  ++idle_watch_;  // A completion still queued is stale from now on.
-  if (peer_spoke_while_idle_) return false;
-  boost::system::error_code ignored;
-  socket_.cancel(ignored);
-  return true;
-}
-
 bool UpstreamConnection::LooksAlive() {
   if (!socket_.is_open() || read_buffer_.size() != 0) return false;
   char byte;

@@ -74,11 +74,6 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   // Whether an idle connection still looks usable: open, and the peer has neither closed it
   // nor sent anything unasked (non-blocking peek, no read).
   bool LooksAlive();
-  // While pooled: a one-byte peek stays queued on the socket, so the event loop notices a peer
-  // that closes the connection (or sends something unasked) without a system call per reuse.
-  void WatchWhileIdle();
-  // Ends the idle watch before reuse; false when the peer closed or spoke meanwhile.
-  bool EndIdleWatch();
 
   // Why the peer's certificate was refused ("certificate has expired", "hostname mismatch");
   // empty when it was not.
@@ -110,10 +105,6 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   std::optional<Clock::time_point> deadline_;
   UpstreamTimeout deadline_kind_ = UpstreamTimeout::kTotal;
   std::optional<UpstreamTimeout> expired_;
-
-  uint64_t idle_watch_ = 0;  // Generation of the current idle watch; older completions are stale.
-  bool peer_spoke_while_idle_ = false;
-  char idle_peek_ = 0;  // Where the idle watch's peek puts the byte it sees.
 };
 
 }  // namespace gw::dp

@@ -78,7 +78,8 @@ class ServingPipelineTest : public ::testing::Test {
     // The response stays in ctx_ for the test to read; it must outlive the pipeline's coroutine.
     const auto respond = []() -> asio::awaitable<bool> { co_return true; };
     asio::io_context io;
-    // Stopped when the pipeline is done: pooled upstream connections keep a read pending.
+    // Stopped when the pipeline is done rather than when the loop runs out of work: the
+    // thread's upstream client and its pooled connection outlive the call.
     asio::co_spawn(io, router_->Find(boost::beast::http::verb::post, path).Run(ctx_, respond),
                    [&io](const std::exception_ptr&, bool) { io.stop(); });
     // On its own thread: the handler's per-thread upstream client goes away with the thread,
