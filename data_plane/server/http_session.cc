@@ -242,32 +242,12 @@ asio::awaitable<bool> HttpSession::Begin(unsigned status, absl::string_view cont
   co_return !stream_write_failed_;
 }
 
-asio::awaitable<bool> HttpSession::WriteStreamHead(absl::string_view tail) {
-  stream_head_pending_ = false;
-  const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
-                                                     asio::buffer(tail.data(), tail.size())};
-  ArmIdleDeadline(env_.limits.idle_timeout);
-  const auto [error, written] = co_await asio::async_write(socket_, buffers, kNoThrow);
-  expires_at_ = std::chrono::steady_clock::time_point::max();
-  if (error) stream_write_failed_ = true;
-  co_return !error;
-}
-
-asio::awaitable<bool> HttpSession::WriteStreamBuffers(absl::string_view data) {
+asio::awaitable<bool> HttpSession::WriteStreamParts(asio::const_buffer first,
+                                                    asio::const_buffer second,
+                                                    asio::const_buffer third) {
   if (stream_write_failed_) co_return false;
-  std::array<char, 20> size_line;
-  size_t size_length = 0;
-  if (stream_chunked_ && !data.empty()) {
-    const auto [end, ignored] =
-        std::to_chars(size_line.data(), size_line.data() + size_line.size() - 2, data.size(), 16);
-    size_length = static_cast<size_t>(end - size_line.data());
-    size_line[size_length++] = '\r';
-    size_line[size_length++] = '\n';
-  }
   const std::array<asio::const_buffer, 4> buffers = {
-      stream_head_pending_ ? asio::buffer(head_) : asio::const_buffer(),
-      asio::buffer(size_line.data(), size_length), asio::buffer(data.data(), data.size()),
-      stream_chunked_ && !data.empty() ? asio::buffer("\r\n", 2) : asio::const_buffer()};
+      stream_head_pending_ ? asio::buffer(head_) : asio::const_buffer(), first, second, third};
   stream_head_pending_ = false;
   ArmIdleDeadline(env_.limits.idle_timeout);
   const auto [error, written] = co_await asio::async_write(socket_, buffers, kNoThrow);
@@ -278,27 +258,27 @@ asio::awaitable<bool> HttpSession::WriteStreamBuffers(absl::string_view data) {
 
 asio::awaitable<bool> HttpSession::Write(absl::string_view data) {
   if (data.empty()) co_return !stream_write_failed_;  // An empty chunk would end the body.
-  co_return co_await WriteStreamBuffers(data);
+  const asio::const_buffer body = asio::buffer(data.data(), data.size());
+  if (!stream_chunked_) co_return co_await WriteStreamParts(body);
+  std::array<char, 20> size_line;
+  const auto [end, ignored] =
+      std::to_chars(size_line.data(), size_line.data() + size_line.size() - 2, data.size(), 16);
+  size_t size_length = static_cast<size_t>(end - size_line.data());
+  size_line[size_length++] = '\r';
+  size_line[size_length++] = '\n';
+  co_return co_await WriteStreamParts(asio::buffer(size_line.data(), size_length), body,
+                                      asio::buffer("\r\n", 2));
 }
 
 asio::awaitable<bool> HttpSession::End(bool clean) {
   if (stream_write_failed_) co_return false;
   if (!stream_chunked_) {
     stream_ended_clean_ = false;  // Close-delimited: the close ends the body.
-    co_return !stream_head_pending_ || co_await WriteStreamHead("");
+    co_return !stream_head_pending_ || co_await WriteStreamParts();
   }
-  if (stream_head_pending_) {
-    const bool written = co_await WriteStreamHead("0\r\n\r\n");
-    stream_ended_clean_ = clean && written;
-    co_return written;
-  }
-  ArmIdleDeadline(env_.limits.idle_timeout);
-  const auto [error, written] =
-      co_await asio::async_write(socket_, asio::buffer("0\r\n\r\n", 5), kNoThrow);
-  expires_at_ = std::chrono::steady_clock::time_point::max();
-  if (error) stream_write_failed_ = true;
-  stream_ended_clean_ = clean && !error;
-  co_return !error;
+  const bool written = co_await WriteStreamParts(asio::buffer("0\r\n\r\n", 5));
+  stream_ended_clean_ = clean && written;
+  co_return written;
 }
 
 asio::awaitable<void> HttpSession::WaitForClientGone() {
@@ -331,8 +311,8 @@ bool HttpSession::WatchClient(ClientGoneListener& listener) {
 
 void HttpSession::ArmClientWatch(std::shared_ptr<ClientWatch> watch) {
   // A one-byte peek rather than a readiness wait: asio re-arms epoll (an epoll_ctl) for every
-  // wait, while a read queues without a system call once the request's last read drained the
-  // socket, which is the usual case. The peeked byte stays in the socket.
+  // wait, while it tries a read at once (one recv that usually fails with EAGAIN), which costs
+  // no more. The peeked byte stays in the socket.
   char* const peeked = &watch->peeked;
   socket_.async_receive(
       asio::buffer(peeked, 1), asio::socket_base::message_peek,

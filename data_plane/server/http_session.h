@@ -72,9 +72,11 @@ class HttpSession final : public boost::intrusive::list_base_hook<
   bool started() const override { return stream_started_; }
 
  private:
-  boost::asio::awaitable<bool> WriteStreamBuffers(absl::string_view data);
-  // The stream's pending head followed by `tail` (the body's end, or nothing), in one write.
-  boost::asio::awaitable<bool> WriteStreamHead(absl::string_view tail);
+  // Up to three pieces of a stream's body (a chunk's size line, data and CRLF, or the last
+  // chunk), written at once after the stream's head when that has not gone out yet.
+  boost::asio::awaitable<bool> WriteStreamParts(boost::asio::const_buffer first = {},
+                                                boost::asio::const_buffer second = {},
+                                                boost::asio::const_buffer third = {});
   // Whether the session waits for a request of which no byte has arrived.
   bool Idle() const;
   // Header, then (after a 100 Continue when the client expects one) the body.
