@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/bind_cancellation_slot.hpp"
 #include "boost/asio/post.hpp"
@@ -15,6 +14,7 @@
 #include "boost/json/value.hpp"
 #include "data_plane/grpc/grpc_status_mapping.h"
 #include "data_plane/grpc/inference_translation.h"
+#include "data_plane/providers/text_search.h"
 
 namespace gw::dp {
 namespace asio = boost::asio;
@@ -24,7 +24,7 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 // `{"error": {...}}`, as the gateway (or a provider) ends a failed stream.
 bool IsErrorEvent(absl::string_view data) {
-  if (!absl::StrContains(data, "\"error\"")) return false;
+  if (FindText(data, "\"error\"") == absl::string_view::npos) return false;
   boost::system::error_code error;
   const boost::json::value value =
       boost::json::parse(std::string_view(data.data(), data.size()), error);

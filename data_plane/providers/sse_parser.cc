@@ -1,6 +1,24 @@
 #include "data_plane/providers/sse_parser.h"
 
+#include <string.h>
+
 namespace gw::dp {
+namespace {
+
+// The offset of the first CR or LF, or npos. Two memchr passes: string_view::find_first_of
+// builds a lookup table on every call, and this runs for every line of every streamed event.
+size_t FindLineEnd(absl::string_view text) {
+  if (text.empty()) return absl::string_view::npos;  // memchr must not see a null pointer.
+  const void* lf = memchr(text.data(), '\n', text.size());
+  const size_t lf_at =
+      lf == nullptr ? text.size() : static_cast<size_t>(static_cast<const char*>(lf) - text.data());
+  if (const void* cr = memchr(text.data(), '\r', lf_at); cr != nullptr) {
+    return static_cast<size_t>(static_cast<const char*>(cr) - text.data());
+  }
+  return lf == nullptr ? absl::string_view::npos : lf_at;
+}
+
+}  // namespace
 
 void SseParser::ResetEvent() {
   data_.clear();
@@ -27,7 +45,7 @@ bool SseParser::NextLine(absl::string_view& line, bool& from_carry) {
     if (input_.front() == '\n') input_.remove_prefix(1);
     skip_lf_ = false;
   }
-  const size_t end = input_.find_first_of("\r\n");
+  const size_t end = FindLineEnd(input_);
   if (end == absl::string_view::npos) {
     if (line_.size() + input_.size() > max_event_bytes_) {
       overflowed_ = true;

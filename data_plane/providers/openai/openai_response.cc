@@ -3,8 +3,8 @@
 #include <optional>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "data_plane/providers/json_scan.h"
+#include "data_plane/providers/text_search.h"
 
 namespace gw::dp {
 namespace {
@@ -25,7 +25,7 @@ bool IsEmptyArray(absl::string_view value) {
 // `\"content\"`, which never matches the unescaped key searched for.
 bool HasContentDelta(absl::string_view data) {
   constexpr absl::string_view kKey = "\"content\"";
-  const size_t key = data.find(kKey);
+  const size_t key = FindText(data, kKey);
   if (key == absl::string_view::npos) return false;
   size_t at = key + kKey.size();
   while (at < data.size() && (data[at] == ' ' || data[at] == ':')) ++at;
@@ -36,8 +36,8 @@ bool HasContentDelta(absl::string_view data) {
 // a colon and, with `object_only`, by an object. A substring test like HasContentDelta's (an
 // escaped quote never matches), so that the common chunk costs no JSON scan.
 bool MayHaveMember(absl::string_view data, absl::string_view quoted_key, bool object_only) {
-  for (size_t key = data.find(quoted_key); key != absl::string_view::npos;
-       key = data.find(quoted_key, key + 1)) {
+  for (size_t key = FindText(data, quoted_key); key != absl::string_view::npos;
+       key = FindText(data, quoted_key, key + 1)) {
     size_t at = key + quoted_key.size();
     while (at < data.size() && absl::ascii_isspace(static_cast<unsigned char>(data[at]))) ++at;
     if (at >= data.size() || data[at] != ':') continue;
