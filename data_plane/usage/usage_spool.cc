@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <system_error>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/usage/v1/usage.pb.h"
@@ -27,6 +29,11 @@ constexpr size_t kHeaderBytes = 16;  // length, checksum, sequence.
 constexpr uint32_t kMaxPayloadBytes = 1 << 20;
 constexpr char kSegmentPrefix[] = "segment-";
 constexpr char kSegmentSuffix[] = ".log";
+// A fully acknowledged segment kept to be written over by the next one: overwriting blocks a
+// file already has makes each group commit's fdatasync a data flush alone, where appending also
+// commits the file system's journal (the grown size and new blocks), about twice the work on
+// the core that serves requests. Not a segment name: recovery never replays it.
+constexpr char kSpareName[] = "spare-segment.bin";
 
 // CRC-32 (IEEE 802.3, the one zlib computes), chained: Crc32(b, n, Crc32(a, m)) covers a then b.
 uint32_t Crc32(const char* data, size_t size, uint32_t crc = 0) {
@@ -51,10 +58,13 @@ absl::Status ErrnoStatus(absl::string_view what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
-absl::Status WriteAllAndSync(int fd, const std::string& data, const std::string& path) {
+// Writes `data` at `offset` (a recycled segment is written over from its start) and syncs it.
+absl::Status WriteAllAndSync(int fd, const std::string& data, off_t offset,
+                             const std::string& path) {
   size_t written = 0;
   while (written < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + written, data.size() - written);
+    const ssize_t n = ::pwrite(fd, data.data() + written, data.size() - written,
+                               offset + static_cast<off_t>(written));
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoStatus("cannot write", path);
@@ -63,6 +73,21 @@ absl::Status WriteAllAndSync(int fd, const std::string& data, const std::string&
   }
   if (::fdatasync(fd) != 0) return ErrnoStatus("cannot fsync", path);
   return absl::OkStatus();
+}
+
+// The sequence in a segment's name (segment-<first sequence>.log).
+std::optional<uint64_t> FirstSequenceOf(const std::string& path) {
+  const std::string name = std::filesystem::path(path).filename().string();
+  constexpr size_t kPrefixLength = sizeof(kSegmentPrefix) - 1;
+  constexpr size_t kSuffixLength = sizeof(kSegmentSuffix) - 1;
+  uint64_t sequence = 0;
+  if (name.size() <= kPrefixLength + kSuffixLength ||
+      !absl::SimpleAtoi(absl::string_view(name).substr(kPrefixLength,
+                                                       name.size() - kPrefixLength - kSuffixLength),
+                        &sequence)) {
+    return std::nullopt;
+  }
+  return sequence;
 }
 
 // Makes a created or deleted file name durable.
@@ -111,6 +136,9 @@ absl::Status UsageSpool::Recover() {
   // Zero-padded first sequences: name order is append order.
   std::sort(paths.begin(), paths.end());
   std::lock_guard lock(mu_);
+  // A spare from an earlier run is not recycled: sequences restart after an empty spool, so its
+  // old entries could carry the very sequences the new ones get.
+  std::filesystem::remove(options_.directory + "/" + kSpareName, error);
   for (const std::string& path : paths) {
     if (absl::Status status = RecoverSegment(path); !status.ok()) return status;
   }
@@ -130,6 +158,11 @@ absl::Status UsageSpool::RecoverSegment(const std::string& path) {
   Segment segment{path, 0, 0};
   size_t recovered = 0;
   UsageRecord scratch;
+  // A segment's entries carry consecutive sequences from the one in its name. One that does not
+  // is what a recycled segment held before: its old entries end this one's.
+  const std::optional<uint64_t> first = FirstSequenceOf(path);
+  uint64_t expected = first.value_or(0);
+  bool stale_tail = false;
   while (data.size() - offset >= kHeaderBytes) {
     uint32_t length = 0;
     uint32_t crc = 0;
@@ -140,8 +173,13 @@ absl::Status UsageSpool::RecoverSegment(const std::string& path) {
     if (length > kMaxPayloadBytes || data.size() - offset - kHeaderBytes < length) break;
     const char* payload = data.data() + offset + kHeaderBytes;
     if (Crc32(payload, length, Crc32(data.data() + offset + 8, 8)) != crc) break;
+    if (first.has_value() && sequence != expected) {
+      stale_tail = sequence < expected;
+      break;
+    }
     // The checksum guards against torn writes; a payload that is no record is corruption too.
     if (!scratch.ParseFromArray(payload, static_cast<int>(length))) break;
+    ++expected;
     SpooledRecord spooled{sequence, std::string(payload, length)};
     offset += kHeaderBytes + length;
     segment.last_sequence = std::max(segment.last_sequence, sequence);
@@ -152,8 +190,10 @@ absl::Status UsageSpool::RecoverSegment(const std::string& path) {
   if (offset < data.size()) {
     // A crash between write and fsync leaves a partial entry; it was never acknowledged to
     // anyone as durable, so cutting it off loses nothing that was promised.
-    spdlog::warn("usage spool: {} ends with {} bytes of a torn or corrupt record; cut off", path,
-                 data.size() - offset);
+    if (!stale_tail) {
+      spdlog::warn("usage spool: {} ends with {} bytes of a torn or corrupt record; cut off", path,
+                   data.size() - offset);
+    }
     if (::truncate(path.c_str(), static_cast<off_t>(offset)) != 0) {
       return ErrnoStatus("cannot truncate", path);
     }
@@ -172,7 +212,13 @@ absl::Status UsageSpool::OpenNewSegment() {
   CloseActive();
   const std::string path = absl::StrFormat("%s/%s%020d%s", options_.directory, kSegmentPrefix,
                                            next_sequence_, kSegmentSuffix);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  const std::string spare = options_.directory + "/" + kSpareName;
+  if (has_spare_) {
+    has_spare_ = false;
+    if (::rename(spare.c_str(), path.c_str()) != 0) ::unlink(spare.c_str());
+  }
+  // Without O_TRUNC: a recycled segment keeps its blocks and is written over from its start.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus("cannot create", path);
   SyncDirectory(options_.directory);
   active_fd_ = fd;
@@ -207,7 +253,9 @@ absl::Status UsageSpool::Append(std::vector<std::string>&& payloads) {
     }
   }
   Segment& segment = segments_.back();
-  if (absl::Status status = WriteAllAndSync(active_fd_, buffer, segment.path); !status.ok()) {
+  if (absl::Status status =
+          WriteAllAndSync(active_fd_, buffer, static_cast<off_t>(segment.bytes), segment.path);
+      !status.ok()) {
     // Cut a partial write off so that later appends do not follow garbage.
     if (::ftruncate(active_fd_, static_cast<off_t>(segment.bytes)) != 0) {
       CloseActive();
@@ -256,8 +304,12 @@ absl::Status UsageSpool::Acknowledge(uint64_t up_to) {
   bool deleted = false;
   while (!segments_.empty() && segments_.front().last_sequence <= up_to) {
     if (segments_.size() == 1 && active_fd_ >= 0) CloseActive();
-    if (::unlink(segments_.front().path.c_str()) != 0 && errno != ENOENT) {
-      return ErrnoStatus("cannot delete", segments_.front().path);
+    const std::string& path = segments_.front().path;
+    const std::string spare = options_.directory + "/" + kSpareName;
+    if (!has_spare_ && ::rename(path.c_str(), spare.c_str()) == 0) {
+      has_spare_ = true;
+    } else if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return ErrnoStatus("cannot delete", path);
     }
     disk_bytes_ -= segments_.front().bytes;
     segments_.pop_front();
@@ -275,7 +327,7 @@ absl::Status UsageSpool::SetAside(const SpooledRecord& record, absl::string_view
   AppendEntry(record.sequence, record.payload, &buffer);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus("cannot open", path);
-  const absl::Status status = WriteAllAndSync(fd, buffer, path);
+  const absl::Status status = WriteAllAndSync(fd, buffer, ::lseek(fd, 0, SEEK_END), path);
   ::close(fd);
   if (status.ok()) {
     UsageRecord parsed;

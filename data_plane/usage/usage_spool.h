@@ -37,8 +37,11 @@ struct SpooledRecord {
 };
 
 // Thread-safe. Files: segment-<first sequence>.log, each entry [u32 payload length][u32 CRC-32
-// of sequence and payload][u64 sequence][serialized UsageRecord]; rejected.log holds records the
-// control plane refused for good, in the same format.
+// of sequence and payload][u64 sequence][serialized UsageRecord], sequences consecutive from the
+// name's; rejected.log holds records the control plane refused for good, in the same format;
+// spare-segment.bin is the last fully acknowledged segment, renamed and written over by the next
+// new one (a sync of blocks a file already has costs half of one that grows it). Entries past the
+// new ones with older sequences are what it held before, never replayed.
 class UsageSpool {
  public:
   // Recovers every complete entry of every segment; a torn or corrupt tail (a crash mid-write)
@@ -90,6 +93,7 @@ class UsageSpool {
   std::deque<Segment> segments_;       // Oldest first.
   std::deque<SpooledRecord> pending_;  // Unacknowledged, oldest first.
   int active_fd_ = -1;                 // The newest segment while it takes appends.
+  bool has_spare_ = false;             // A retired segment waits to be written over.
   uint64_t next_sequence_ = 1;
   int64_t disk_bytes_ = 0;
   int64_t refused_records_ = 0;

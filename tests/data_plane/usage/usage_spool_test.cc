@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gateway/usage/v1/usage.pb.h"
 #include "gtest/gtest.h"
 #include "temp_dir.h"
@@ -232,6 +233,62 @@ TEST_F(UsageSpoolTest, AcknowledgedSegmentsAreDeletedOnlyWhenFullyAcknowledged) 
   // The spool goes on after its active segment was deleted.
   ASSERT_TRUE(spool->Append(One("c0")).ok());
   EXPECT_EQ(Ids(spool->Pending(pending[3].sequence, 10)), std::vector<std::string>{"c0"});
+}
+
+// A fully acknowledged segment is kept and written over by the next one; what it held before
+// (acknowledged records, some still after the new entries) must never come back.
+TEST_F(UsageSpoolTest, ARecycledSegmentsOldRecordsAreNeverReplayed) {
+  {
+    auto spool = OpenSpool(int64_t{1} << 20, /*segment_bytes=*/1);
+    ASSERT_TRUE(spool->Append(Records("old", 3)).ok());
+    ASSERT_TRUE(spool->Acknowledge(spool->last_sequence()).ok());
+    EXPECT_TRUE(SegmentFiles(dir_).empty());
+    ASSERT_TRUE(spool->Append(One("new0")).ok());  // Written over the first old record.
+    const std::vector<std::string> files = SegmentFiles(dir_);
+    ASSERT_EQ(files.size(), 1u);
+    EXPECT_GT(std::filesystem::file_size(files[0]), 2 * One("new0")[0].size())
+        << "the new segment is the old one written over, old records still behind the new";
+  }
+  auto reopened = OpenSpool();
+  EXPECT_EQ(Ids(reopened->Pending(0, 100)), std::vector<std::string>{"new0"});
+  ASSERT_TRUE(reopened->Append(One("new1")).ok());
+  reopened.reset();
+  EXPECT_EQ(Ids(OpenSpool()->Pending(0, 100)), (std::vector<std::string>{"new0", "new1"}));
+}
+
+// A crash right after the spare was renamed to the next segment's name, before anything new was
+// written to it: the file holds only old, acknowledged records.
+TEST_F(UsageSpoolTest, ASpareRenamedBeforeItsFirstWriteReplaysNothing) {
+  uint64_t last = 0;
+  {
+    auto spool = OpenSpool(int64_t{1} << 20, /*segment_bytes=*/1);
+    ASSERT_TRUE(spool->Append(Records("old", 2)).ok());
+    last = spool->last_sequence();
+    ASSERT_TRUE(spool->Acknowledge(last).ok());
+  }
+  std::filesystem::rename(dir_ + "/spare-segment.bin",
+                          absl::StrFormat("%s/segment-%020d.log", dir_, last + 1));
+  auto reopened = OpenSpool();
+  EXPECT_EQ(reopened->pending_count(), 0u);
+  EXPECT_TRUE(SegmentFiles(dir_).empty());
+  ASSERT_TRUE(reopened->Append(One("new0")).ok());
+  reopened.reset();
+  EXPECT_EQ(Ids(OpenSpool()->Pending(0, 100)), std::vector<std::string>{"new0"});
+}
+
+// Sequences start again at 1 after an empty spool, so a spare kept from an earlier run would
+// hold old entries with the sequences new ones get: it is dropped, never written over.
+TEST_F(UsageSpoolTest, ASpareFromAnEarlierRunIsNeverWrittenOver) {
+  {
+    auto spool = OpenSpool(int64_t{1} << 20, /*segment_bytes=*/1);
+    ASSERT_TRUE(spool->Append(Records("old", 3)).ok());
+    ASSERT_TRUE(spool->Acknowledge(spool->last_sequence()).ok());
+  }
+  {
+    auto restarted = OpenSpool(int64_t{1} << 20, /*segment_bytes=*/1);
+    ASSERT_TRUE(restarted->Append(One("new0")).ok());  // Sequence 1 again.
+  }
+  EXPECT_EQ(Ids(OpenSpool()->Pending(0, 100)), std::vector<std::string>{"new0"});
 }
 
 TEST_F(UsageSpoolTest, FullSpoolRefusesNewRecordsAndKeepsOldOnes) {
