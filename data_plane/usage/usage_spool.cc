@@ -100,7 +100,8 @@ void SyncDirectory(const std::string& directory) {
 
 }  // namespace
 
-UsageSpool::UsageSpool(UsageSpoolOptions options) : options_(std::move(options)) {}
+UsageSpool::UsageSpool(UsageSpoolOptions options)
+    : options_(std::move(options)), spare_path_(options_.directory + "/" + kSpareName) {}
 
 UsageSpool::~UsageSpool() {
   std::lock_guard lock(mu_);
@@ -138,7 +139,7 @@ absl::Status UsageSpool::Recover() {
   std::lock_guard lock(mu_);
   // A spare from an earlier run is not recycled: sequences restart after an empty spool, so its
   // old entries could carry the very sequences the new ones get.
-  std::filesystem::remove(options_.directory + "/" + kSpareName, error);
+  std::filesystem::remove(spare_path_, error);
   for (const std::string& path : paths) {
     if (absl::Status status = RecoverSegment(path); !status.ok()) return status;
   }
@@ -212,10 +213,9 @@ absl::Status UsageSpool::OpenNewSegment() {
   CloseActive();
   const std::string path = absl::StrFormat("%s/%s%020d%s", options_.directory, kSegmentPrefix,
                                            next_sequence_, kSegmentSuffix);
-  const std::string spare = options_.directory + "/" + kSpareName;
   if (has_spare_) {
     has_spare_ = false;
-    if (::rename(spare.c_str(), path.c_str()) != 0) ::unlink(spare.c_str());
+    if (::rename(spare_path_.c_str(), path.c_str()) != 0) ::unlink(spare_path_.c_str());
   }
   // Without O_TRUNC: a recycled segment keeps its blocks and is written over from its start.
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -305,8 +305,7 @@ absl::Status UsageSpool::Acknowledge(uint64_t up_to) {
   while (!segments_.empty() && segments_.front().last_sequence <= up_to) {
     if (segments_.size() == 1 && active_fd_ >= 0) CloseActive();
     const std::string& path = segments_.front().path;
-    const std::string spare = options_.directory + "/" + kSpareName;
-    if (!has_spare_ && ::rename(path.c_str(), spare.c_str()) == 0) {
+    if (!has_spare_ && ::rename(path.c_str(), spare_path_.c_str()) == 0) {
       has_spare_ = true;
     } else if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       return ErrnoStatus("cannot delete", path);

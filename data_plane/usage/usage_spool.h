@@ -88,6 +88,7 @@ class UsageSpool {
   void CloseActive();             // Requires mu_.
 
   const UsageSpoolOptions options_;
+  const std::string spare_path_;
   mutable std::mutex mu_;
   mutable std::condition_variable appended_;
   std::deque<Segment> segments_;       // Oldest first.
