@@ -11,10 +11,12 @@
 #include <iterator>
 #include <optional>
 #include <system_error>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "gateway/usage/v1/usage.pb.h"
 #include "spdlog/spdlog.h"
 #include "zlib.h"
@@ -75,16 +77,12 @@ absl::Status WriteAllAndSync(int fd, const std::string& data, off_t offset,
   return absl::OkStatus();
 }
 
-// The sequence in a segment's name (segment-<first sequence>.log).
-std::optional<uint64_t> FirstSequenceOf(const std::string& path) {
-  const std::string name = std::filesystem::path(path).filename().string();
-  constexpr size_t kPrefixLength = sizeof(kSegmentPrefix) - 1;
-  constexpr size_t kSuffixLength = sizeof(kSegmentSuffix) - 1;
+// The first sequence a segment file holds, from its name (segment-<first sequence>.log);
+// nullopt for any other name.
+std::optional<uint64_t> FirstSequenceOf(absl::string_view name) {
   uint64_t sequence = 0;
-  if (name.size() <= kPrefixLength + kSuffixLength ||
-      !absl::SimpleAtoi(absl::string_view(name).substr(kPrefixLength,
-                                                       name.size() - kPrefixLength - kSuffixLength),
-                        &sequence)) {
+  if (!absl::ConsumePrefix(&name, kSegmentPrefix) || !absl::ConsumeSuffix(&name, kSegmentSuffix) ||
+      !absl::SimpleAtoi(name, &sequence)) {
     return std::nullopt;
   }
   return sequence;
@@ -121,27 +119,25 @@ absl::StatusOr<std::unique_ptr<UsageSpool>> UsageSpool::Open(UsageSpoolOptions o
 }
 
 absl::Status UsageSpool::Recover() {
-  std::vector<std::string> paths;
+  std::vector<std::pair<uint64_t, std::string>> found;  // First sequence, path.
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(options_.directory, error)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(kSegmentPrefix, 0) == 0 && name.size() > sizeof(kSegmentSuffix) &&
-        name.substr(name.size() - (sizeof(kSegmentSuffix) - 1)) == kSegmentSuffix) {
-      paths.push_back(entry.path().string());
+    if (const std::optional<uint64_t> first = FirstSequenceOf(entry.path().filename().string())) {
+      found.emplace_back(*first, entry.path().string());
     }
   }
   if (error) {
     return absl::InternalError(
         absl::StrCat("cannot list the usage spool ", options_.directory, ": ", error.message()));
   }
-  // Zero-padded first sequences: name order is append order.
-  std::sort(paths.begin(), paths.end());
+  std::sort(found.begin(), found.end());  // Append order.
   std::lock_guard lock(mu_);
   // A spare from an earlier run is not recycled: sequences restart after an empty spool, so its
   // old entries could carry the very sequences the new ones get.
-  std::filesystem::remove(spare_path_, error);
-  for (const std::string& path : paths) {
-    if (absl::Status status = RecoverSegment(path); !status.ok()) return status;
+  std::error_code ignored;
+  std::filesystem::remove(spare_path_, ignored);
+  for (const auto& [first, path] : found) {
+    if (absl::Status status = RecoverSegment(path, first); !status.ok()) return status;
   }
   if (!pending_.empty()) {
     spdlog::info("usage spool: {} unacknowledged records recovered from {} segments",
@@ -150,7 +146,7 @@ absl::Status UsageSpool::Recover() {
   return absl::OkStatus();
 }
 
-absl::Status UsageSpool::RecoverSegment(const std::string& path) {
+absl::Status UsageSpool::RecoverSegment(const std::string& path, uint64_t first_sequence) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::InternalError(absl::StrCat("cannot read ", path));
   const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -161,8 +157,7 @@ absl::Status UsageSpool::RecoverSegment(const std::string& path) {
   UsageRecord scratch;
   // A segment's entries carry consecutive sequences from the one in its name. One that does not
   // is what a recycled segment held before: its old entries end this one's.
-  const std::optional<uint64_t> first = FirstSequenceOf(path);
-  uint64_t expected = first.value_or(0);
+  uint64_t expected = first_sequence;
   bool stale_tail = false;
   while (data.size() - offset >= kHeaderBytes) {
     uint32_t length = 0;
@@ -174,7 +169,7 @@ absl::Status UsageSpool::RecoverSegment(const std::string& path) {
     if (length > kMaxPayloadBytes || data.size() - offset - kHeaderBytes < length) break;
     const char* payload = data.data() + offset + kHeaderBytes;
     if (Crc32(payload, length, Crc32(data.data() + offset + 8, 8)) != crc) break;
-    if (first.has_value() && sequence != expected) {
+    if (sequence != expected) {
       stale_tail = sequence < expected;
       break;
     }

@@ -83,7 +83,7 @@ class UsageSpool {
 
   explicit UsageSpool(UsageSpoolOptions options);
   absl::Status Recover();
-  absl::Status RecoverSegment(const std::string& path);
+  absl::Status RecoverSegment(const std::string& path, uint64_t first_sequence);
   absl::Status OpenNewSegment();  // Requires mu_.
   void CloseActive();             // Requires mu_.
 
