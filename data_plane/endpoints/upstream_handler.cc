@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "absl/time/clock.h"
-#include "boost/asio/experimental/awaitable_operators.hpp"
 #include "boost/asio/this_coro.hpp"
 #include "data_plane/http/openai_error.h"
 #include "spdlog/spdlog.h"
@@ -57,55 +56,48 @@ struct StreamOutcome {
 
 // Forwards the upstream stream to the client event by event, starting with `chunk` (the first
 // piece of the body, already read). Ends the client's stream with [DONE] as the provider sent it,
-// or with an error event. Never throws: cancellation (the client left) ends it quietly.
+// or with an error event. A call cancelled by the client watch (the client left) ends it quietly.
 asio::awaitable<void> PumpStream(const Provider& provider, UpstreamCall& call, ClientStream& client,
                                  absl::string_view chunk, StreamState& state,
                                  StreamOutcome& outcome) {
   SseParser sse;
   SseEvent event;
   std::string out;
-  try {
-    while (!chunk.empty()) {
-      sse.Feed(chunk);
-      out.clear();
-      while (sse.Next(event)) provider.OnStreamEvent(event, state, out);
-      if (sse.overflowed()) {
-        outcome.failure = ProviderErrorBadResponse(provider.name(), "a stream event is too large");
-        break;
-      }
-      if (!out.empty() && !co_await client.Write(out)) {
+  while (!chunk.empty()) {
+    sse.Feed(chunk);
+    out.clear();
+    while (sse.Next(event)) provider.OnStreamEvent(event, state, out);
+    if (sse.overflowed()) {
+      outcome.failure = ProviderErrorBadResponse(provider.name(), "a stream event is too large");
+      break;
+    }
+    if (!out.empty() && !co_await client.Write(out)) {
+      outcome.client_gone = true;
+      co_return;
+    }
+    absl::StatusOr<absl::string_view> next = co_await call.ReadBody();
+    if (!next.ok()) {
+      if (CallWasCancelled(next.status())) {
         outcome.client_gone = true;
-        call.Cancel();
         co_return;
       }
-      absl::StatusOr<absl::string_view> next = co_await call.ReadBody();
-      if (!next.ok()) {
-        if (CallWasCancelled(next.status())) {
-          outcome.client_gone = true;
-          co_return;
-        }
-        spdlog::warn("stream from provider {} failed: {}", Std(provider.name()),
-                     next.status().ToString());
-        outcome.failure = provider.MapFailure(next.status());
-        break;
-      }
-      chunk = *next;
+      spdlog::warn("stream from provider {} failed: {}", Std(provider.name()),
+                   next.status().ToString());
+      outcome.failure = provider.MapFailure(next.status());
+      break;
     }
-    if (!outcome.failure && !state.saw_done && !state.saw_error) {
-      outcome.failure =
-          ProviderErrorBadResponse(provider.name(), "the stream ended before its end marker");
-    }
-    if (outcome.failure) {
-      out.clear();
-      AppendStreamErrorEvent(*outcome.failure, out);
-      if (co_await client.Write(out)) co_await client.End(/*clean=*/false);
-    } else {
-      co_await client.End(/*clean=*/!state.saw_error);
-    }
-  } catch (...) {
-    // Cancelled by the client watch (it completed first): the client is gone.
-    outcome.client_gone = true;
-    call.Cancel();
+    chunk = *next;
+  }
+  if (!outcome.failure && !state.saw_done && !state.saw_error) {
+    outcome.failure =
+        ProviderErrorBadResponse(provider.name(), "the stream ended before its end marker");
+  }
+  if (outcome.failure) {
+    out.clear();
+    AppendStreamErrorEvent(*outcome.failure, out);
+    if (co_await client.Write(out)) co_await client.End(/*clean=*/false);
+  } else {
+    co_await client.End(/*clean=*/!state.saw_error);
   }
 }
 
@@ -123,18 +115,13 @@ struct StreamStart {
 };
 
 asio::awaitable<void> OpenStream(UpstreamCall& call, const RequestPlan& plan, StreamStart& start) {
-  try {
-    start.head = co_await call.Send(plan.ToUpstreamRequest());
-    if (!start.head.ok()) co_return;
-    if (start.head->status >= 400) {
-      (void)co_await call.ReadAll(start.error_body);
-      co_return;
-    }
-    start.first = co_await call.ReadBody();
-  } catch (...) {
-    // Cancelled because the client went away; the caller cancels the call.
-    start.head = absl::CancelledError("the client went away");
+  start.head = co_await call.Send(plan.ToUpstreamRequest());
+  if (!start.head.ok()) co_return;
+  if (start.head->status >= 400) {
+    (void)co_await call.ReadAll(start.error_body);
+    co_return;
   }
+  start.first = co_await call.ReadBody();
 }
 
 // A buffered exchange: the head, then the whole body appended to `body`.
@@ -142,26 +129,29 @@ struct BufferedExchange {
   absl::StatusOr<ResponseHead> head = NotYetSet();
   absl::Status read;
   absl::Time head_received;
-  bool cancelled = false;  // The client watch completed first.
 };
 
 asio::awaitable<void> ExchangeBuffered(UpstreamCall& call, const RequestPlan& plan,
                                        std::string& body, BufferedExchange& exchange) {
-  try {
-    exchange.head = co_await call.Send(plan.ToUpstreamRequest());
-    if (!exchange.head.ok()) co_return;
-    exchange.head_received = absl::Now();
-    exchange.read = co_await call.ReadAll(body);
-  } catch (...) {
-    // Cancelled because the client went away; the caller cancels the call.
-    exchange.cancelled = true;
-  }
+  exchange.head = co_await call.Send(plan.ToUpstreamRequest());
+  if (!exchange.head.ok()) co_return;
+  exchange.head_received = absl::Now();
+  exchange.read = co_await call.ReadAll(body);
 }
 
-// Cancels the upstream call the moment the client goes away.
+// While it lives, watches the client (when there is one) and cancels the upstream call the moment
+// the client goes away.
 class CancelWhenClientGone final : public ClientGoneListener {
  public:
-  explicit CancelWhenClientGone(UpstreamCall& call) : call_(call) {}
+  CancelWhenClientGone(ClientStream* client, UpstreamCall& call) : client_(client), call_(call) {
+    if (client_ != nullptr) client_->WatchClient(*this);
+  }
+  ~CancelWhenClientGone() {
+    if (client_ != nullptr) client_->StopWatchingClient();
+  }
+  CancelWhenClientGone(const CancelWhenClientGone&) = delete;
+  CancelWhenClientGone& operator=(const CancelWhenClientGone&) = delete;
+
   void OnClientGone() override {
     gone_ = true;
     call_.Cancel();
@@ -169,6 +159,7 @@ class CancelWhenClientGone final : public ClientGoneListener {
   bool gone() const { return gone_; }
 
  private:
+  ClientStream* client_;
   UpstreamCall& call_;
   bool gone_ = false;
 };
@@ -240,31 +231,17 @@ asio::awaitable<void> UpstreamHandler::Buffered(RequestContext& ctx,
   std::string& body = ctx.response.body;
   body.clear();
   BufferedExchange exchange;
-  // A client that hangs up while the provider works cancels the call (and its cost), as for
-  // streams; a pipelined next request stays for the session.
-  CancelWhenClientGone watch(call);
-  if (ctx.client_stream != nullptr && ctx.client_stream->WatchClient(watch)) {
+  {
+    // A client that hangs up while the provider works cancels the call (and its cost), as for
+    // streams; a pipelined next request stays for the session.
+    const CancelWhenClientGone watch(ctx.client_stream, call);
     co_await ExchangeBuffered(call, plan, body, exchange);
-    ctx.client_stream->StopWatchingClient();
     if (watch.gone()) {
       body.clear();
       ctx.usage.status = 499;
       ctx.usage.failed = true;
       co_return;
     }
-  } else if (ctx.client_stream != nullptr) {
-    using namespace asio::experimental::awaitable_operators;  // NOLINT: operator|| only.
-    const auto done = co_await (ExchangeBuffered(call, plan, body, exchange) ||
-                                ctx.client_stream->WaitForClientGone());
-    if (done.index() == 1 || exchange.cancelled) {
-      call.Cancel();
-      body.clear();
-      ctx.usage.status = 499;
-      ctx.usage.failed = true;
-      co_return;
-    }
-  } else {
-    co_await ExchangeBuffered(call, plan, body, exchange);
   }
   const absl::StatusOr<ResponseHead>& head = exchange.head;
   if (!head.ok()) {
@@ -295,23 +272,11 @@ asio::awaitable<void> UpstreamHandler::Streamed(RequestContext& ctx, const Provi
                                                 UpstreamCall& call, const RequestPlan& plan) const {
   ctx.usage.streamed = true;
   ClientStream& client = *ctx.client_stream;
+  // A client that gives up, before the model answers or while it streams, cancels the call.
+  const CancelWhenClientGone watch(&client, call);
   StreamStart start;
-  // A client that gives up while the model has not answered yet cancels the call too. The
-  // watch costs no coroutine group on the first-byte path; streams that cannot watch race
-  // the opening against the client instead.
-  CancelWhenClientGone watch(call);
-  bool client_gone = false;
-  if (client.WatchClient(watch)) {
-    co_await OpenStream(call, plan, start);
-    client.StopWatchingClient();
-    client_gone = watch.gone();
-  } else {
-    using namespace asio::experimental::awaitable_operators;  // NOLINT: operator|| only.
-    const auto opened = co_await (OpenStream(call, plan, start) || client.WaitForClientGone());
-    client_gone = opened.index() == 1;
-  }
-  if (client_gone) {
-    call.Cancel();
+  co_await OpenStream(call, plan, start);
+  if (watch.gone()) {
     ctx.usage.status = 499;
     ctx.usage.failed = true;
     co_return;
@@ -344,12 +309,7 @@ asio::awaitable<void> UpstreamHandler::Streamed(RequestContext& ctx, const Provi
   StreamState state;
   state.client_wants_usage = plan.client_wants_usage;
   StreamOutcome outcome;
-  {
-    using namespace asio::experimental::awaitable_operators;  // NOLINT: operator|| only.
-    const auto finished = co_await (PumpStream(provider, call, client, first, state, outcome) ||
-                                    client.WaitForClientGone());
-    if (finished.index() == 1) outcome.client_gone = true;
-  }
+  co_await PumpStream(provider, call, client, first, state, outcome);
   ctx.usage.tokens = state.usage;
   ctx.usage.streamed_content_deltas = state.content_deltas;
   if (outcome.client_gone) {

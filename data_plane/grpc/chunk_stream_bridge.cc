@@ -91,8 +91,6 @@ asio::awaitable<bool> ChunkStreamBridge::Send() {
   co_return write_ok_ && !client_gone_->gone();
 }
 
-asio::awaitable<void> ChunkStreamBridge::WaitForClientGone() { co_await client_gone_->Wait(); }
-
 void ChunkStreamBridge::OnWriteDone(bool ok) {
   asio::post(executor_, [self = shared_from_this(), ok] {
     self->write_done_ = true;

@@ -2,8 +2,8 @@
 // handler writes, turns each chat.completion.chunk into a ChatCompletionChunk message and hands it
 // to gRPC one at a time (a Write completes only once gRPC has taken its messages, which is gRPC's
 // flow control reaching the provider stream). An error event becomes the call's final status,
-// `[DONE]` an OK one. A client that cancels completes WaitForClientGone, so the upstream handler
-// cancels the provider call.
+// `[DONE]` an OK one. A client that cancels tells the client watch, so the upstream handler cancels
+// the provider call.
 //   auto bridge = std::make_shared<ChunkStreamBridge>(executor, sink);   // sink: the reactor
 //   reactor OnWriteDone(ok) -> bridge->OnWriteDone(ok);  OnCancel() -> bridge->OnClientGone();
 //   after the pipeline: reactor->Finish(bridge->FinalStatus(ctx.response));
@@ -43,7 +43,8 @@ class ChunkStreamBridge final : public ClientStream,
   boost::asio::awaitable<bool> Begin(unsigned status, absl::string_view content_type) override;
   boost::asio::awaitable<bool> Write(absl::string_view data) override;
   boost::asio::awaitable<bool> End(bool clean) override;
-  boost::asio::awaitable<void> WaitForClientGone() override;
+  void WatchClient(ClientGoneListener& listener) override { client_gone_->Watch(listener); }
+  void StopWatchingClient() override { client_gone_->StopWatching(); }
   bool started() const override { return started_; }
 
   // From gRPC's threads (the reactor's callbacks); both hop to the executor.

@@ -1,33 +1,34 @@
 #include "data_plane/grpc/client_gone_signal.h"
 
-#include <chrono>
+#include <utility>
 
-#include "boost/asio/as_tuple.hpp"
 #include "boost/asio/post.hpp"
-#include "boost/asio/this_coro.hpp"
-#include "boost/asio/use_awaitable.hpp"
 
 namespace gw::dp {
 namespace asio = boost::asio;
 
 ClientGoneSignal::ClientGoneSignal(asio::any_io_executor executor)
-    : executor_(executor), wake_(executor, std::chrono::steady_clock::time_point::max()) {}
+    : executor_(std::move(executor)) {}
 
 void ClientGoneSignal::Notify() {
   asio::post(executor_, [self = shared_from_this()] {
     if (self->gone_) return;
     self->gone_ = true;
-    self->wake_.cancel();
+    self->TellListener();
   });
 }
 
-asio::awaitable<void> ClientGoneSignal::Wait() {
-  while (!gone_) {
-    co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
-    // Woken either by Notify or by the caller cancelling this wait.
-    const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-    if (state.cancelled() != asio::cancellation_type::none) co_return;
-  }
+void ClientGoneSignal::Watch(ClientGoneListener& listener) {
+  listener_ = &listener;
+  // The listener typically cancels what its caller is about to start: not from in here. A watch
+  // stopped meanwhile is not told; one begun meanwhile is, once, as it should be.
+  if (gone_) asio::post(executor_, [self = shared_from_this()] { self->TellListener(); });
+}
+
+void ClientGoneSignal::StopWatching() { listener_ = nullptr; }
+
+void ClientGoneSignal::TellListener() {
+  if (ClientGoneListener* listener = std::exchange(listener_, nullptr)) listener->OnClientGone();
 }
 
 }  // namespace gw::dp

@@ -1,15 +1,14 @@
 // "The gRPC client went away", carried from gRPC's threads (a reactor's OnCancel) to the
-// coroutine serving the call on an I/O thread, where the pipeline's WaitForClientGone awaits it.
+// coroutine serving the call on an I/O thread, where the pipeline's client watch hears it.
 //   auto gone = std::make_shared<ClientGoneSignal>(executor);
 //   reactor OnCancel():  gone->Notify();               // any thread
-//   ClientStream::WaitForClientGone():  co_await gone->Wait();
+//   ClientStream::WatchClient(listener):  gone->Watch(listener);
 #pragma once
 
 #include <memory>
 
 #include "boost/asio/any_io_executor.hpp"
-#include "boost/asio/awaitable.hpp"
-#include "boost/asio/steady_timer.hpp"
+#include "data_plane/pipeline/client_stream.h"
 
 namespace gw::dp {
 
@@ -20,17 +19,20 @@ class ClientGoneSignal : public std::enable_shared_from_this<ClientGoneSignal> {
   // Thread-safe; idempotent. Takes effect on the executor.
   void Notify();
 
-  // Only on the executor.
+  // The rest only on the executor.
   bool gone() const { return gone_; }
 
-  // Completes once the client is gone, or early when the awaiting operation is cancelled (as the
-  // loser of an `||`). Only on the executor; one waiter at a time.
-  boost::asio::awaitable<void> Wait();
+  // Until StopWatching, tells `listener` (once, on the executor, never from inside this call)
+  // that the client is gone, also when it already was. One listener at a time.
+  void Watch(ClientGoneListener& listener);
+  void StopWatching();
 
  private:
+  void TellListener();
+
   boost::asio::any_io_executor executor_;
-  boost::asio::steady_timer wake_;  // Cancelled by Notify to wake the waiter.
   bool gone_ = false;
+  ClientGoneListener* listener_ = nullptr;  // Null while nobody watches.
 };
 
 }  // namespace gw::dp

@@ -1,6 +1,6 @@
 // The pipeline's ClientStream for unary gRPC calls: nothing is ever streamed (answers are
-// buffered into the reply message), but WaitForClientGone completes when the client cancels, so
-// a handler that watches the client stops the provider call, as it does for HTTP.
+// buffered into the reply message), but its client watch hears the client cancel, so a handler
+// that watches the client stops the provider call, as it does for HTTP.
 //   UnaryClientWatch watch(std::make_shared<ClientGoneSignal>(executor));
 //   ctx.client_stream = &watch;   reactor OnCancel() -> watch.signal().Notify();
 #pragma once
@@ -26,7 +26,8 @@ class UnaryClientWatch final : public ClientStream {
   }
   boost::asio::awaitable<bool> Write(absl::string_view /*data*/) override { co_return false; }
   boost::asio::awaitable<bool> End(bool /*clean*/) override { co_return false; }
-  boost::asio::awaitable<void> WaitForClientGone() override { co_await gone_->Wait(); }
+  void WatchClient(ClientGoneListener& listener) override { gone_->Watch(listener); }
+  void StopWatchingClient() override { gone_->StopWatching(); }
   bool started() const override { return false; }
 
   ClientGoneSignal& signal() { return *gone_; }

@@ -4,10 +4,10 @@
 //   if (!co_await ctx.client_stream->Begin(200, "text/event-stream")) co_return;
 //   co_await ctx.client_stream->Write("data: {...}\n\n");
 //   co_await ctx.client_stream->End();
-// While a handler waits on a provider (buffered or streaming, before Begin too),
-// WaitForClientGone() completes when the client closes its connection, so the handler can stop
-// the upstream call: co_await (Pump() || ctx.client_stream->WaitForClientGone()). For a single
-// wait, WatchClient/StopWatchingClient do the same with a plain callback and no coroutine group.
+// While a handler waits on a provider (buffered or streaming, before Begin too), it watches the
+// client: WatchClient's listener hears when the client goes away, so the handler can stop the
+// upstream call; a plain callback, no coroutine group.
+//   ctx.client_stream->WatchClient(listener);  ...  ctx.client_stream->StopWatchingClient();
 #pragma once
 
 #include "absl/strings/string_view.h"
@@ -35,12 +35,10 @@ class ClientStream {
   virtual boost::asio::awaitable<bool> Write(absl::string_view data) = 0;
   // Ends the body. `clean` false: the stream ended on an error, the connection is closed after.
   virtual boost::asio::awaitable<bool> End(bool clean) = 0;
-  // Completes when the client closes or resets the connection; never otherwise (cancel it).
-  virtual boost::asio::awaitable<void> WaitForClientGone() = 0;
-  // Until StopWatchingClient(), calls `listener` at most once if the client goes away; the
-  // listener must outlive that call. False when this stream cannot (use WaitForClientGone).
-  virtual bool WatchClient(ClientGoneListener& /*listener*/) { return false; }
-  virtual void StopWatchingClient() {}
+  // Until StopWatchingClient(), calls `listener` at most once (never from inside this call) if
+  // the client goes away, or already has; the listener must outlive StopWatchingClient.
+  virtual void WatchClient(ClientGoneListener& listener) = 0;
+  virtual void StopWatchingClient() = 0;
   virtual bool started() const = 0;
 };
 

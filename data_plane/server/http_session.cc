@@ -10,7 +10,6 @@
 #include "absl/time/clock.h"
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/error.hpp"
-#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/asio/write.hpp"
 #include "boost/beast/core/string.hpp"
@@ -281,24 +280,7 @@ asio::awaitable<bool> HttpSession::End(bool clean) {
   co_return written;
 }
 
-asio::awaitable<void> HttpSession::WaitForClientGone() {
-  // A client that pipelines this much while a stream runs is not watched any further.
-  constexpr size_t kMaxPipelinedBytes = 64 * 1024;
-  while (buffer_.size() < kMaxPipelinedBytes) {
-    const auto [error, n] = co_await socket_.async_read_some(buffer_.prepare(4096), kNoThrow);
-    if (error) {
-      // Closed or reset by the client; operation_aborted: the wait was cancelled (the call
-      // finished first) or the server closed the socket itself.
-      client_gone_ = error != asio::error::operation_aborted;
-      co_return;
-    }
-    buffer_.commit(n);
-  }
-  asio::steady_timer forever(socket_.get_executor(), std::chrono::steady_clock::time_point::max());
-  co_await forever.async_wait(kNoThrow);
-}
-
-bool HttpSession::WatchClient(ClientGoneListener& listener) {
+void HttpSession::WatchClient(ClientGoneListener& listener) {
   // A handler of an earlier watch may still be queued holding the old state: never hand it the
   // new listener.
   if (client_watch_ == nullptr || client_watch_.use_count() > 1) {
@@ -306,7 +288,6 @@ bool HttpSession::WatchClient(ClientGoneListener& listener) {
   }
   client_watch_->listener = &listener;
   ArmClientWatch(client_watch_);
-  return true;
 }
 
 void HttpSession::ArmClientWatch(std::shared_ptr<ClientWatch> watch) {

@@ -60,14 +60,10 @@ class HttpSession final : public boost::intrusive::list_base_hook<
   boost::asio::awaitable<bool> Begin(unsigned status, absl::string_view content_type) override;
   boost::asio::awaitable<bool> Write(absl::string_view data) override;
   boost::asio::awaitable<bool> End(bool clean) override;
-  // Keeps a read pending on the client socket; bytes a pipelining client sends meanwhile are
-  // kept for the next request. Once it saw the client go, the session writes no response and
-  // closes the connection.
-  boost::asio::awaitable<void> WaitForClientGone() override;
-  // The same watch for one buffered call, at a fraction of the cost: a readiness wait (which
-  // consumes no byte) and a peek telling a close from a pipelined request. A pipelined request
-  // ends the watch.
-  bool WatchClient(ClientGoneListener& listener) override;
+  // A peek kept pending on the client socket, which consumes no byte: it tells a close from a
+  // pipelined request, which stays for the next round and ends the watch. Once it saw the client
+  // go, the session writes no response and closes the connection.
+  void WatchClient(ClientGoneListener& listener) override;
   void StopWatchingClient() override;
   bool started() const override { return stream_started_; }
 
@@ -118,7 +114,7 @@ class HttpSession final : public boost::intrusive::list_base_hook<
   bool stream_chunked_ = true;
   bool stream_ended_clean_ = false;
   bool stream_write_failed_ = false;
-  // WaitForClientGone saw the connection end (EOF or reset) during the current request.
+  // The client watch saw the connection end (EOF or reset) during the current request.
   bool client_gone_ = false;
   std::shared_ptr<ClientWatch> client_watch_;  // Made on the first WatchClient.
 };

@@ -1,9 +1,8 @@
 // The bridge between the pipeline's server-sent events and gRPC stream messages: events become
 // messages in order (split anywhere), one write at a time until gRPC completes it, the end marker
-// or an error event decides the final status, and a client that leaves ends WaitForClientGone.
+// or an error event decides the final status, and a client that leaves is told to the client watch.
 #include "data_plane/grpc/chunk_stream_bridge.h"
 
-#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -11,9 +10,7 @@
 
 #include "boost/asio/co_spawn.hpp"
 #include "boost/asio/detached.hpp"
-#include "boost/asio/experimental/awaitable_operators.hpp"
 #include "boost/asio/io_context.hpp"
-#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "gtest/gtest.h"
 
@@ -145,34 +142,63 @@ TEST_F(ChunkStreamBridgeTest, RefusalBeforeTheStreamIsTheResponsesStatus) {
   EXPECT_EQ(status.error_message(), "not for this key");
 }
 
-TEST_F(ChunkStreamBridgeTest, ClientGoneEndsTheWaitAndFailsLaterWrites) {
-  bool gone_seen = false;
+// Counts what the client watch tells it.
+class CountingListener final : public ClientGoneListener {
+ public:
+  void OnClientGone() override { ++told; }
+  int told = 0;
+};
+
+TEST_F(ChunkStreamBridgeTest, ClientGoneTellsTheWatchAndFailsLaterWrites) {
+  CountingListener listener;
   RunCoroutine([&]() -> asio::awaitable<void> {
     co_await bridge_->Begin(200, "text/event-stream");
-    std::thread cancel([bridge = bridge_] { bridge->OnClientGone(); });
-    co_await bridge_->WaitForClientGone();
-    cancel.join();
-    gone_seen = true;
+    bridge_->WatchClient(listener);
+  });
+  // gRPC reports the cancel on its own threads; the watch hears it on the executor.
+  std::thread([bridge = bridge_] { bridge->OnClientGone(); }).join();
+  EXPECT_EQ(listener.told, 0);
+  io_.run();
+  io_.restart();
+  EXPECT_EQ(listener.told, 1);
+  RunCoroutine([&]() -> asio::awaitable<void> {
     EXPECT_FALSE(co_await bridge_->Write(ChunkEvent("c1", "late")));
   });
-  EXPECT_TRUE(gone_seen);
+  bridge_->StopWatchingClient();
+  EXPECT_EQ(listener.told, 1);
   EXPECT_TRUE(sink_.ids.empty());
   EXPECT_EQ(bridge_->FinalStatus(Response()).error_code(), grpc::StatusCode::CANCELLED);
 }
 
-TEST_F(ChunkStreamBridgeTest, WaitForClientGoneCanBeCancelledAndWaitedForAgain) {
-  RunCoroutine([&]() -> asio::awaitable<void> {
-    using namespace asio::experimental::awaitable_operators;  // NOLINT: operator|| only.
-    asio::steady_timer soon(io_, std::chrono::milliseconds(1));
-    const auto first =
-        co_await (bridge_->WaitForClientGone() || soon.async_wait(asio::use_awaitable));
-    EXPECT_EQ(first.index(), 1u);  // The client is still there.
-    bridge_->OnClientGone();
-    asio::steady_timer never(io_, std::chrono::hours(1));
-    const auto second =
-        co_await (bridge_->WaitForClientGone() || never.async_wait(asio::use_awaitable));
-    EXPECT_EQ(second.index(), 0u);
-  });
+TEST_F(ChunkStreamBridgeTest, AWatchBegunAfterTheClientLeftIsToldButNotFromInsideWatchClient) {
+  bridge_->OnClientGone();
+  io_.run();
+  io_.restart();
+  CountingListener listener;
+  bridge_->WatchClient(listener);
+  EXPECT_EQ(listener.told, 0);  // The caller has yet to start what the listener cancels.
+  io_.run();
+  EXPECT_EQ(listener.told, 1);
+}
+
+TEST_F(ChunkStreamBridgeTest, AStoppedWatchIsNeverTold) {
+  CountingListener stopped;
+  bridge_->WatchClient(stopped);
+  bridge_->StopWatchingClient();
+  bridge_->OnClientGone();
+  io_.run();
+  io_.restart();
+  EXPECT_EQ(stopped.told, 0);
+
+  // Nor is a watch that was stopped while the news for it was queued; the next watch is told once.
+  CountingListener earlier;
+  CountingListener current;
+  bridge_->WatchClient(earlier);
+  bridge_->StopWatchingClient();
+  bridge_->WatchClient(current);
+  io_.run();
+  EXPECT_EQ(earlier.told, 0);
+  EXPECT_EQ(current.told, 1);
 }
 
 }  // namespace
