@@ -17,19 +17,20 @@ namespace {
 constexpr absl::string_view kEventStreamContentType = "text/event-stream";
 
 // One client per worker thread (its pool and TLS context are that thread's): made on the first
-// upstream call of the thread, on that thread's io_context.
-asio::awaitable<UpstreamClient*> ThreadUpstreamClient(const UpstreamClientOptions& options) {
+// upstream call of the thread, on that thread's io_context (`executor`).
+UpstreamClient* ThreadUpstreamClient(const asio::any_io_executor& executor,
+                                     const UpstreamClientOptions& options) {
   static thread_local std::unique_ptr<UpstreamClient> client;
   if (client == nullptr) {
     absl::StatusOr<std::unique_ptr<UpstreamClient>> made =
-        UpstreamClient::Create(co_await asio::this_coro::executor, options);
+        UpstreamClient::Create(executor, options);
     if (!made.ok()) {
       spdlog::error("cannot create the upstream client: {}", made.status().ToString());
-      co_return nullptr;
+      return nullptr;
     }
     client = *std::move(made);
   }
-  co_return client.get();
+  return client.get();
 }
 
 void SetProviderError(RequestContext& ctx, const ProviderError& error) {
@@ -101,43 +102,9 @@ asio::awaitable<void> PumpStream(const Provider& provider, UpstreamCall& call, C
   }
 }
 
-// What an exchange's results hold until it sets them: a code alone, which absl keeps inline, so
-// that no request allocates a message it never reads.
+// What a result holds until it is set: a code alone, which absl keeps inline, so that no request
+// allocates a message it never reads.
 absl::Status NotYetSet() { return absl::Status(absl::StatusCode::kUnknown, ""); }
-
-// The start of a stream: the response head and, for a 2xx, the first piece of the body (until
-// then nothing goes to the client, so a provider that stalls before it still gets a plain 504
-// rather than a stream that breaks); for an error status, its body.
-struct StreamStart {
-  absl::StatusOr<ResponseHead> head = NotYetSet();
-  std::string error_body;
-  absl::StatusOr<absl::string_view> first = NotYetSet();
-};
-
-asio::awaitable<void> OpenStream(UpstreamCall& call, const RequestPlan& plan, StreamStart& start) {
-  start.head = co_await call.Send(plan.ToUpstreamRequest());
-  if (!start.head.ok()) co_return;
-  if (start.head->status >= 400) {
-    (void)co_await call.ReadAll(start.error_body);
-    co_return;
-  }
-  start.first = co_await call.ReadBody();
-}
-
-// A buffered exchange: the head, then the whole body appended to `body`.
-struct BufferedExchange {
-  absl::StatusOr<ResponseHead> head = NotYetSet();
-  absl::Status read;
-  absl::Time head_received;
-};
-
-asio::awaitable<void> ExchangeBuffered(UpstreamCall& call, const RequestPlan& plan,
-                                       std::string& body, BufferedExchange& exchange) {
-  exchange.head = co_await call.Send(plan.ToUpstreamRequest());
-  if (!exchange.head.ok()) co_return;
-  exchange.head_received = absl::Now();
-  exchange.read = co_await call.ReadAll(body);
-}
 
 // While it lives, watches the client (when there is one) and cancels the upstream call the moment
 // the client goes away.
@@ -207,7 +174,8 @@ asio::awaitable<void> UpstreamHandler::Serve(RequestContext& ctx) const {
     ctx.usage.failed = true;
     co_return;
   }
-  UpstreamClient* client = co_await ThreadUpstreamClient(client_options_);
+  UpstreamClient* client =
+      ThreadUpstreamClient(co_await asio::this_coro::executor, client_options_);
   if (client == nullptr) {
     SetOpenAiError(ctx.response, 502, ErrorType::kApi, "provider_unavailable",
                    "The gateway cannot reach providers from this worker.");
@@ -230,27 +198,25 @@ asio::awaitable<void> UpstreamHandler::Buffered(RequestContext& ctx,
   const Provider& provider = *provider_ref;
   std::string& body = ctx.response.body;
   body.clear();
-  BufferedExchange exchange;
-  {
-    // A client that hangs up while the provider works cancels the call (and its cost), as for
-    // streams; a pipelined next request stays for the session.
-    const CancelWhenClientGone watch(ctx.client_stream, call);
-    co_await ExchangeBuffered(call, plan, body, exchange);
-    if (watch.gone()) {
-      body.clear();
-      ctx.usage.status = 499;
-      ctx.usage.failed = true;
-      co_return;
-    }
+  // A client that hangs up while the provider works cancels the call (and its cost), as for
+  // streams; a pipelined next request stays for the session.
+  const CancelWhenClientGone watch(ctx.client_stream, call);
+  const absl::StatusOr<ResponseHead> head = co_await call.Send(plan.ToUpstreamRequest());
+  const absl::Time head_received = absl::Now();
+  absl::Status read;
+  if (head.ok()) read = co_await call.ReadAll(body);
+  if (watch.gone()) {
+    body.clear();
+    ctx.usage.status = 499;
+    ctx.usage.failed = true;
+    co_return;
   }
-  const absl::StatusOr<ResponseHead>& head = exchange.head;
   if (!head.ok()) {
     spdlog::warn("call to provider {} failed: {}", Std(provider.name()), head.status().ToString());
     SetProviderError(ctx, provider.MapFailure(head.status()));
     co_return;
   }
-  ctx.usage.time_to_first_byte = exchange.head_received - ctx.received_at;
-  const absl::Status& read = exchange.read;
+  ctx.usage.time_to_first_byte = head_received - ctx.received_at;
   if (head->status >= 400) {
     SetProviderError(
         ctx, provider.MapErrorResponse(head->status, body, head->headers->Find("retry-after")));
@@ -273,32 +239,38 @@ asio::awaitable<void> UpstreamHandler::Streamed(RequestContext& ctx, const Provi
   ctx.usage.streamed = true;
   ClientStream& client = *ctx.client_stream;
   // A client that gives up, before the model answers or while it streams, cancels the call.
+  // Nothing goes to the client before the first piece of the body, so a provider that stalls
+  // before it still gets a plain 504 rather than a stream that breaks.
   const CancelWhenClientGone watch(&client, call);
-  StreamStart start;
-  co_await OpenStream(call, plan, start);
+  const absl::StatusOr<ResponseHead> head = co_await call.Send(plan.ToUpstreamRequest());
+  std::string error_body;
+  absl::StatusOr<absl::string_view> first = NotYetSet();
+  if (head.ok() && head->status >= 400) {
+    (void)co_await call.ReadAll(error_body);
+  } else if (head.ok()) {
+    first = co_await call.ReadBody();
+  }
   if (watch.gone()) {
     ctx.usage.status = 499;
     ctx.usage.failed = true;
     co_return;
   }
-  if (!start.head.ok()) {
-    spdlog::warn("call to provider {} failed: {}", Std(provider.name()),
-                 start.head.status().ToString());
-    SetProviderError(ctx, provider.MapFailure(start.head.status()));
+  if (!head.ok()) {
+    spdlog::warn("call to provider {} failed: {}", Std(provider.name()), head.status().ToString());
+    SetProviderError(ctx, provider.MapFailure(head.status()));
     co_return;
   }
-  if (start.head->status >= 400) {
-    SetProviderError(ctx, provider.MapErrorResponse(start.head->status, start.error_body,
-                                                    start.head->headers->Find("retry-after")));
+  if (head->status >= 400) {
+    SetProviderError(ctx, provider.MapErrorResponse(head->status, error_body,
+                                                    head->headers->Find("retry-after")));
     co_return;
   }
-  if (!start.first.ok()) {
+  if (!first.ok()) {
     spdlog::warn("stream of provider {} failed: {}", Std(provider.name()),
-                 start.first.status().ToString());
-    SetProviderError(ctx, provider.MapFailure(start.first.status()));
+                 first.status().ToString());
+    SetProviderError(ctx, provider.MapFailure(first.status()));
     co_return;
   }
-  const absl::string_view first = *start.first;
   ctx.usage.time_to_first_byte = absl::Now() - ctx.received_at;
   ctx.usage.status = 200;
   if (!co_await client.Begin(200, kEventStreamContentType)) {
@@ -309,7 +281,7 @@ asio::awaitable<void> UpstreamHandler::Streamed(RequestContext& ctx, const Provi
   StreamState state;
   state.client_wants_usage = plan.client_wants_usage;
   StreamOutcome outcome;
-  co_await PumpStream(provider, call, client, first, state, outcome);
+  co_await PumpStream(provider, call, client, *first, state, outcome);
   ctx.usage.tokens = state.usage;
   ctx.usage.streamed_content_deltas = state.content_deltas;
   if (outcome.client_gone) {
