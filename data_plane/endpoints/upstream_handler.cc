@@ -45,6 +45,29 @@ void SetProviderError(RequestContext& ctx, const ProviderError& error) {
 // fmt cannot format absl::string_view (a distinct type in this abseil).
 std::string_view Std(absl::string_view text) { return std::string_view(text.data(), text.size()); }
 
+// The client left before its answer was complete: it gets nothing more.
+void SetClientGone(RequestContext& ctx) {
+  ctx.usage.status = 499;
+  ctx.usage.failed = true;
+}
+
+// When the provider call failed, or the provider answered an error status (its body in
+// `error_body`), gives the client the mapped error and returns true.
+bool SetHeadError(RequestContext& ctx, const Provider& provider,
+                  const absl::StatusOr<ResponseHead>& head, absl::string_view error_body) {
+  if (!head.ok()) {
+    spdlog::warn("call to provider {} failed: {}", Std(provider.name()), head.status().ToString());
+    SetProviderError(ctx, provider.MapFailure(head.status()));
+    return true;
+  }
+  if (head->status >= 400) {
+    SetProviderError(ctx, provider.MapErrorResponse(head->status, error_body,
+                                                    head->headers->Find("retry-after")));
+    return true;
+  }
+  return false;
+}
+
 bool CallWasCancelled(const absl::Status& status) {
   return status.code() == absl::StatusCode::kCancelled;
 }
@@ -207,21 +230,11 @@ asio::awaitable<void> UpstreamHandler::Buffered(RequestContext& ctx,
   if (head.ok()) read = co_await call.ReadAll(body);
   if (watch.gone()) {
     body.clear();
-    ctx.usage.status = 499;
-    ctx.usage.failed = true;
+    SetClientGone(ctx);
     co_return;
   }
-  if (!head.ok()) {
-    spdlog::warn("call to provider {} failed: {}", Std(provider.name()), head.status().ToString());
-    SetProviderError(ctx, provider.MapFailure(head.status()));
-    co_return;
-  }
-  ctx.usage.time_to_first_byte = head_received - ctx.received_at;
-  if (head->status >= 400) {
-    SetProviderError(
-        ctx, provider.MapErrorResponse(head->status, body, head->headers->Find("retry-after")));
-    co_return;
-  }
+  if (head.ok()) ctx.usage.time_to_first_byte = head_received - ctx.received_at;
+  if (SetHeadError(ctx, provider, head, body)) co_return;
   if (!read.ok()) {
     spdlog::warn("response of provider {} failed: {}", Std(provider.name()), read.ToString());
     SetProviderError(ctx, provider.MapFailure(read));
@@ -251,20 +264,10 @@ asio::awaitable<void> UpstreamHandler::Streamed(RequestContext& ctx, const Provi
     first = co_await call.ReadBody();
   }
   if (watch.gone()) {
-    ctx.usage.status = 499;
-    ctx.usage.failed = true;
+    SetClientGone(ctx);
     co_return;
   }
-  if (!head.ok()) {
-    spdlog::warn("call to provider {} failed: {}", Std(provider.name()), head.status().ToString());
-    SetProviderError(ctx, provider.MapFailure(head.status()));
-    co_return;
-  }
-  if (head->status >= 400) {
-    SetProviderError(ctx, provider.MapErrorResponse(head->status, error_body,
-                                                    head->headers->Find("retry-after")));
-    co_return;
-  }
+  if (SetHeadError(ctx, provider, head, error_body)) co_return;
   if (!first.ok()) {
     spdlog::warn("stream of provider {} failed: {}", Std(provider.name()),
                  first.status().ToString());
@@ -286,8 +289,7 @@ asio::awaitable<void> UpstreamHandler::Streamed(RequestContext& ctx, const Provi
   ctx.usage.streamed_content_deltas = state.content_deltas;
   if (outcome.client_gone) {
     call.Cancel();
-    ctx.usage.status = 499;
-    ctx.usage.failed = true;
+    SetClientGone(ctx);
   } else if (outcome.failure || state.saw_error) {
     ctx.usage.failed = true;
   }
