@@ -319,9 +319,12 @@ absl::Status UsageSpool::SetAside(const SpooledRecord& record, absl::string_view
   const std::string path = options_.directory + "/rejected.log";
   std::string buffer;
   AppendEntry(record.sequence, record.payload, &buffer);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  // Not O_APPEND: Linux's pwrite appends to such a file wherever it is told to write.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus("cannot open", path);
-  const absl::Status status = WriteAllAndSync(fd, buffer, ::lseek(fd, 0, SEEK_END), path);
+  const off_t end = ::lseek(fd, 0, SEEK_END);
+  const absl::Status status =
+      end < 0 ? ErrnoStatus("cannot seek", path) : WriteAllAndSync(fd, buffer, end, path);
   ::close(fd);
   if (status.ok()) {
     UsageRecord parsed;

@@ -313,6 +313,18 @@ TEST_F(UsageSpoolTest, SetAsideKeepsTheRefusedRecordInRejectedLog) {
   EXPECT_EQ(OpenSpool()->pending_count(), 0u);
 }
 
+TEST_F(UsageSpoolTest, EachRefusedRecordIsAddedToRejectedLogAfterTheEarlierOnes) {
+  auto spool = OpenSpool();
+  ASSERT_TRUE(spool->Append(One("bad1")).ok());
+  ASSERT_TRUE(spool->Append(One("bad2")).ok());
+  const std::vector<SpooledRecord> bad = spool->Pending(0, 2);
+  ASSERT_EQ(bad.size(), 2u);
+  ASSERT_TRUE(spool->SetAside(bad[0], "first").ok());
+  const uintmax_t one = std::filesystem::file_size(dir_ + "/rejected.log");
+  ASSERT_TRUE(spool->SetAside(bad[1], "second").ok());
+  EXPECT_EQ(std::filesystem::file_size(dir_ + "/rejected.log"), 2 * one);
+}
+
 TEST_F(UsageSpoolTest, WaitForPendingWakesOnAppend) {
   auto spool = OpenSpool();
   EXPECT_FALSE(spool->WaitForPending(0, absl::Now() + absl::Milliseconds(20)));
