@@ -34,6 +34,20 @@ function fmt(value, metric) {
   return sprintf("%g", value)
 }
 
+# "lowest-highest" of a metric over the rounds: how far the machine moved it between rounds.
+function spread(scenario, target, metric,    key, n, i, low, high, v) {
+  key = scenario SUBSEP target SUBSEP metric
+  n = count[key]
+  if (n == 0) return "-"
+  low = high = values[key, 1]
+  for (i = 2; i <= n; i++) {
+    v = values[key, i]
+    if (v < low) low = v
+    if (v > high) high = v
+  }
+  return fmt(low, metric) "-" fmt(high, metric)
+}
+
 function ratio(a, b) {
   if (a == "" || b == "" || b + 0 == 0) return "-"
   return sprintf("%.2f", a / b)
@@ -58,6 +72,12 @@ function round_ratio_row(scenario, label,    v) {
 
 function verdict(ok, text, detail) {
   printf "  %-5s %s (%s)\n", ok ? "met" : "MISS", text, detail
+}
+
+# A target this machine cannot show: the floor itself (direct or nginx) misses it or moves more
+# than the margin in question, so neither met nor missed can be claimed (see docs/benchmarks.md).
+function floor_note(text, detail) {
+  printf "  %-5s %s (%s)\n", "floor", text, detail
 }
 
 BEGIN { FS = "\t" }
@@ -167,20 +187,36 @@ END {
     for (q = 50; q <= 99; q += 49) {
       g = get(s, "gateway", "added_p" q "_us"); n = get(s, "nginx", "added_p" q "_us")
       if (g == "" || n == "") continue
-      # An added latency at or under zero cannot be more than 1.5x anything.
-      verdict(g <= 1.5 * n || g <= 0, "added p" q " <= 1.5x nginx's (" s ")",
-              fmt(g, "_us") " vs " fmt(n, "_us") " us")
+      text = "added p" q " <= 1.5x nginx's (" s ")"
+      detail = fmt(g, "_us") " vs " fmt(n, "_us") " us"
+      if (g <= 0) {
+        # An added latency at or under zero cannot be more than 1.5x anything.
+        verdict(1, text, detail)
+      } else if (n <= 0) {
+        # nginx came out faster than direct: the floor's own swing between rounds is larger than
+        # what nginx adds, so 1.5x of it is not a number.
+        floor_note(text, detail "; direct's p" q " moved over " spread(s, "direct", "p" q "_us") \
+                   " us between rounds")
+      } else {
+        verdict(g <= 1.5 * n, text, detail)
+      }
     }
   }
   g = get("plain_c1", "gateway", "added_p99_us"); p = get("plain_c1", "peer", "added_p99_us")
   if (g != "" && p != "") verdict(g <= p / 5, "added p99 at 1 connection <= 1/5 of the peer's", fmt(g, "_us") " vs " fmt(p, "_us") " us")
   g = get("rate_5k", "gateway", "p99_us")
-  # The floor alongside: the target can only be judged where nginx and direct meet it.
   if (g != "") {
-    verdict(g <= 1000 && get("rate_5k", "gateway", "unfinished") + 0 == 0,
-            "p99 end-to-end <= 1 ms at 5,000 requests/s",
-            fmt(g, "_us") " us; nginx " fmt(get("rate_5k", "nginx", "p99_us"), "_us") ", direct " \
-            fmt(get("rate_5k", "direct", "p99_us"), "_us"))
+    answered = get("rate_5k", "gateway", "unfinished") + 0 == 0
+    n = get("rate_5k", "nginx", "p99_us"); d = get("rate_5k", "direct", "p99_us")
+    detail = fmt(g, "_us") " us; nginx " fmt(n, "_us") ", direct " fmt(d, "_us")
+    if (n + 0 > 1000 || d + 0 > 1000) {
+      # The floor misses 1 ms here, so the gateway is held to the floor for any proxy instead.
+      floor_note("p99 end-to-end <= 1 ms at 5,000 requests/s", detail)
+      verdict(answered && n != "" && g <= n + 0,
+              "p99 end-to-end <= nginx's at 5,000 requests/s (where the floor misses 1 ms)", detail)
+    } else {
+      verdict(answered && g <= 1000, "p99 end-to-end <= 1 ms at 5,000 requests/s", detail)
+    }
   }
   g = get("stream_c1", "gateway", "added_ttfb_p99_us")
   if (g != "") verdict(g <= 1000, "first-event latency added <= 1 ms at p99", fmt(g, "_us") " us")

@@ -47,6 +47,15 @@ for round in 1 2 3; do
   # than the ratio of the medians (100 / 200).
   printf '%s\tplain_c1\tnginx\trps\t%s\n' "$round" $((100 * round))
   printf '%s\tplain_c1\tgateway\trps\t%s\n' "$round" "$(sed -n "${round}p" <<<$'90\n100\n330')"
+  # At 64 connections nginx comes out faster than direct at p99: nothing to take 1.5x of.
+  printf '%s\tplain_c64\tdirect\tp99_us\t%s\n' "$round" $((5000 + round * 100))
+  printf '%s\tplain_c64\tnginx\tp99_us\t4900\n' "$round"
+  printf '%s\tplain_c64\tgateway\tp99_us\t5300\n' "$round"
+  # At 5,000 requests/s the floor misses 1 ms; the gateway is under nginx.
+  printf '%s\trate_5k\tdirect\tp99_us\t900\n' "$round"
+  printf '%s\trate_5k\tnginx\tp99_us\t1800\n' "$round"
+  printf '%s\trate_5k\tgateway\tp99_us\t1200\n' "$round"
+  printf '%s\trate_5k\tgateway\tunfinished\t0\n' "$round"
 done >"$rows"
 table=$(awk -f "$root/bench/lib/table.awk" "$rows")
 check "median throughput and its ratios" \
@@ -59,6 +68,20 @@ check "the ratio of the medians stays beside it" \
   grep -Eq '^plain_c1 +requests/s +0\.50 ' <<<"$table"
 check "a missed target is marked" grep -q 'MISS  added p99 <= 1.5x nginx' <<<"$table"
 check "a met target is marked" grep -q 'met   throughput >= 0.8x nginx' <<<"$table"
+check "an added latency nginx does not show is left to the floor, with direct's swing" \
+  grep -q "floor added p99 <= 1.5x nginx's (plain_c64) (100 vs -300 us; direct's p99 moved over 5100-5300 us" <<<"$table"
+check "where the floor misses 1 ms at 5,000 requests/s, the gateway is held to nginx's p99" \
+  grep -q "met   p99 end-to-end <= nginx's at 5,000 requests/s" <<<"$table"
+check "... and the 1 ms target is marked as beyond the floor" \
+  grep -q 'floor p99 end-to-end <= 1 ms at 5,000 requests/s (1200 us; nginx 1800, direct 900)' <<<"$table"
+for round in 1 2 3; do
+  printf '%s\trate_5k\tdirect\tp99_us\t600\n' "$round"
+  printf '%s\trate_5k\tnginx\tp99_us\t900\n' "$round"
+  printf '%s\trate_5k\tgateway\tp99_us\t1100\n' "$round"
+done >"$rows"
+table=$(awk -f "$root/bench/lib/table.awk" "$rows")
+check "where the floor meets 1 ms, so must the gateway" \
+  grep -q 'MISS  p99 end-to-end <= 1 ms at 5,000 requests/s (1100 us; nginx 900, direct 600)' <<<"$table"
 
 if command -v node >/dev/null; then
   bound=$(node --require "$root/bench/peer/loopback.cjs" -e '
