@@ -47,6 +47,12 @@ for round in 1 2 3; do
   # than the ratio of the medians (100 / 200).
   printf '%s\tplain_c1\tnginx\trps\t%s\n' "$round" $((100 * round))
   printf '%s\tplain_c1\tgateway\trps\t%s\n' "$round" "$(sed -n "${round}p" <<<$'90\n100\n330')"
+  # CPU per request over the fake's: nginx 2.3, 1.9, 1.8 and the gateway 2.47, 2.6, 2.3 while the
+  # fake's own figure moves (medians 1.9 and 2.47; the medians' ratios would say 1.96 and 2.6).
+  printf '%s\tplain_c64\tnginx\tcpu_us\t%s\n' "$round" "$(sed -n "${round}p" <<<$'23\n20.9\n21.6')"
+  printf '%s\tplain_c64\tnginx\tfake_cpu_us\t%s\n' "$round" $((9 + round))
+  printf '%s\tplain_c64\tgateway\tcpu_us\t%s\n' "$round" "$(sed -n "${round}p" <<<$'27.17\n26\n20.7')"
+  printf '%s\tplain_c64\tgateway\tfake_cpu_us\t%s\n' "$round" $((12 - round))
   # At 64 connections nginx comes out faster than direct at p99: nothing to take 1.5x of.
   printf '%s\tplain_c64\tdirect\tp99_us\t%s\n' "$round" $((5000 + round * 100))
   printf '%s\tplain_c64\tnginx\tp99_us\t4900\n' "$round"
@@ -68,6 +74,10 @@ check "the ratio of the medians stays beside it" \
   grep -Eq '^plain_c1 +requests/s +0\.50 ' <<<"$table"
 check "a missed target is marked" grep -q 'MISS  added p99 <= 1.5x nginx' <<<"$table"
 check "a met target is marked" grep -q 'met   throughput >= 0.8x nginx' <<<"$table"
+check "CPU per request over the fake's, per round, then the median" \
+  grep -Eq '^plain_c64 +CPU per request / fake.s +1\.30 +- +- +1\.90 +2\.47 +-$' <<<"$table"
+check "the throughput ratio that CPU per request gives stands beside the verdict" \
+  grep -q 'per-round median 0.91x; from CPU per request 0.84x)' <<<"$table"
 check "an added latency nginx does not show is left to the floor, with direct's swing" \
   grep -q "floor added p99 <= 1.5x nginx's (plain_c64) (100 vs -300 us; direct's p99 moved over 5100-5300 us" <<<"$table"
 check "where the floor misses 1 ms at 5,000 requests/s, the gateway is held to nginx's p99" \
