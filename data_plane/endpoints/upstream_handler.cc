@@ -7,6 +7,7 @@
 
 #include "absl/time/clock.h"
 #include "boost/asio/this_coro.hpp"
+#include "data_plane/endpoints/delayed_client_watch.h"
 #include "data_plane/http/openai_error.h"
 #include "spdlog/spdlog.h"
 
@@ -31,6 +32,17 @@ UpstreamClient* ThreadUpstreamClient(const asio::any_io_executor& executor,
     client = *std::move(made);
   }
   return client.get();
+}
+
+// How long an upstream call runs before its client is watched: longer than a fast answer takes
+// under load, short against what a model takes.
+constexpr absl::Duration kClientWatchDelay = absl::Milliseconds(50);
+
+// The thread's not-yet-started client watches, like its upstream client made on the thread's
+// first upstream call, on its io_context.
+DelayedClientWatches& ThreadClientWatches(const asio::any_io_executor& executor) {
+  static thread_local DelayedClientWatches watches(executor, kClientWatchDelay);
+  return watches;
 }
 
 void SetProviderError(RequestContext& ctx, const ProviderError& error) {
@@ -129,18 +141,13 @@ asio::awaitable<void> PumpStream(const Provider& provider, UpstreamCall& call, C
 // allocates a message it never reads.
 absl::Status NotYetSet() { return absl::Status(absl::StatusCode::kUnknown, ""); }
 
-// While it lives, watches the client (when there is one) and cancels the upstream call the moment
-// the client goes away.
+// While it lives, watches the client (when there is one) from kClientWatchDelay into the call on,
+// and cancels the upstream call the moment the client goes away.
 class CancelWhenClientGone final : public ClientGoneListener {
  public:
-  CancelWhenClientGone(ClientStream* client, UpstreamCall& call) : client_(client), call_(call) {
-    if (client_ != nullptr) client_->WatchClient(*this);
-  }
-  ~CancelWhenClientGone() {
-    if (client_ != nullptr) client_->StopWatchingClient();
-  }
-  CancelWhenClientGone(const CancelWhenClientGone&) = delete;
-  CancelWhenClientGone& operator=(const CancelWhenClientGone&) = delete;
+  CancelWhenClientGone(const asio::any_io_executor& executor, ClientStream* client,
+                       UpstreamCall& call)
+      : call_(call), watch_(ThreadClientWatches(executor), client, *this) {}
 
   void OnClientGone() override {
     gone_ = true;
@@ -149,9 +156,9 @@ class CancelWhenClientGone final : public ClientGoneListener {
   bool gone() const { return gone_; }
 
  private:
-  ClientStream* client_;
   UpstreamCall& call_;
   bool gone_ = false;
+  const DelayedClientWatch watch_;  // Last: stops watching before the rest goes.
 };
 
 }  // namespace
@@ -223,7 +230,7 @@ asio::awaitable<void> UpstreamHandler::Buffered(RequestContext& ctx,
   body.clear();
   // A client that hangs up while the provider works cancels the call (and its cost), as for
   // streams; a pipelined next request stays for the session.
-  const CancelWhenClientGone watch(ctx.client_stream, call);
+  const CancelWhenClientGone watch(co_await asio::this_coro::executor, ctx.client_stream, call);
   const absl::StatusOr<ResponseHead> head = co_await call.Send(plan.ToUpstreamRequest());
   const absl::Time head_received = absl::Now();
   absl::Status read;
@@ -254,7 +261,7 @@ asio::awaitable<void> UpstreamHandler::Streamed(RequestContext& ctx, const Provi
   // A client that gives up, before the model answers or while it streams, cancels the call.
   // Nothing goes to the client before the first piece of the body, so a provider that stalls
   // before it still gets a plain 504 rather than a stream that breaks.
-  const CancelWhenClientGone watch(&client, call);
+  const CancelWhenClientGone watch(co_await asio::this_coro::executor, &client, call);
   const absl::StatusOr<ResponseHead> head = co_await call.Send(plan.ToUpstreamRequest());
   std::string error_body;
   absl::StatusOr<absl::string_view> first = NotYetSet();
