@@ -9,6 +9,10 @@ DelayedClientWatches::DelayedClientWatches(const boost::asio::any_io_executor& e
     : timer_(executor),
       delay_(std::chrono::duration_cast<Clock::duration>(absl::ToChronoNanoseconds(delay))) {}
 
+DelayedClientWatches::~DelayedClientWatches() {
+  while (oldest_ != nullptr) Remove(*oldest_);
+}
+
 void DelayedClientWatches::Add(DelayedClientWatch& watch) {
   watch.due_ = Clock::now() + delay_;
   watch.older_ = newest_;

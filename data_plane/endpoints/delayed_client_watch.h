@@ -17,10 +17,13 @@ namespace gw::dp {
 class DelayedClientWatch;
 
 // The watches of one I/O thread that have not started yet, oldest first, and the one timer that
-// starts them. Used only on its executor's thread; outlives every watch made with it.
+// starts them. Used only on its executor's thread.
 class DelayedClientWatches {
  public:
   DelayedClientWatches(const boost::asio::any_io_executor& executor, absl::Duration delay);
+  // Lets go of the watches still waiting: a thread's requests abandoned at the drain deadline
+  // are destroyed with its io_context, after the thread (and so this) has gone.
+  ~DelayedClientWatches();
   DelayedClientWatches(const DelayedClientWatches&) = delete;
   DelayedClientWatches& operator=(const DelayedClientWatches&) = delete;
 

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <memory>
+#include <new>
 #include <optional>
 #include <vector>
 
@@ -101,6 +103,23 @@ TEST_F(DelayedClientWatchTest, AWatchMadeWhileAnotherWaitsIsStartedAtItsOwnTime)
   ASSERT_TRUE(RunUntil([&] { return client_.watched.size() == 2; }));
   EXPECT_EQ(client_.watched, (std::vector<ClientGoneListener*>{&first_, &second_}));
   EXPECT_GE(client_.watched_at[1] - made, kDelay);  // The one timer waited again, for b.
+}
+
+TEST_F(DelayedClientWatchTest, AWatchThatOutlivesItsThreadsWatchesLeavesThemAlone) {
+  // As a request abandoned at the drain deadline does: its frame goes with the io_context, after
+  // the thread's watches. Their memory is marked once they are gone; a watch that still unlinked
+  // itself would write into it.
+  alignas(DelayedClientWatches) unsigned char storage[sizeof(DelayedClientWatches)];
+  auto* watches = new (storage) DelayedClientWatches(io_.get_executor(), absl::Milliseconds(20));
+  std::optional<DelayedClientWatch> a(std::in_place, *watches, &client_, first_);
+  std::optional<DelayedClientWatch> b(std::in_place, *watches, &client_, second_);
+  watches->~DelayedClientWatches();
+  std::memset(storage, 0xa5, sizeof(storage));
+  b.reset();
+  a.reset();
+  for (const unsigned char byte : storage) ASSERT_EQ(byte, 0xa5);
+  EXPECT_TRUE(client_.watched.empty());
+  EXPECT_EQ(client_.stops, 0);
 }
 
 TEST_F(DelayedClientWatchTest, WithoutAClientNothingIsScheduled) {
