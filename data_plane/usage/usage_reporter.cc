@@ -66,6 +66,7 @@ void UsageReporter::Stop() {
     if (active_context_ != nullptr) active_context_->TryCancel();
   }
   changed_.notify_all();
+  spool_->WakeWaiters();  // A sender gathering a batch.
   if (sender_.joinable()) sender_.join();
   {
     std::lock_guard lock(mu_);
@@ -186,14 +187,15 @@ void UsageReporter::SenderLoop() {
 }
 
 std::vector<SpooledRecord> UsageReporter::NextBatch() {
-  while (!spool_->WaitForPending(0, absl::Now() + absl::Milliseconds(100))) {
+  while (!spool_->WaitForPendingCount(1, absl::Now() + absl::Milliseconds(100))) {
     if (stopping()) return {};
   }
+  // Sleeps until the batch is full or has lingered, through the group commits that do not fill
+  // it (each wake-up would take the serving core from a request); Flush and Stop wake it.
   const absl::Time send_by = absl::Now() + options_.linger;
   while (spool_->pending_count() < options_.max_batch_records &&
          !flushing_.load(std::memory_order_acquire) && !stopping() && absl::Now() < send_by) {
-    spool_->WaitForPending(spool_->last_sequence(),
-                           std::min(send_by, absl::Now() + absl::Milliseconds(20)));
+    spool_->WaitForPendingCount(options_.max_batch_records, send_by);
   }
   if (stopping()) return {};
   std::vector<SpooledRecord> batch = spool_->Pending(0, BatchLimit(spool_->pending_count()));
@@ -328,6 +330,7 @@ bool UsageReporter::SetAside(uint64_t sequence, absl::string_view reason) {
 
 absl::Status UsageReporter::Flush(absl::Time deadline) {
   flushing_.store(true, std::memory_order_release);
+  spool_->WakeWaiters();  // A sender gathering a batch sends it now.
   const auto chrono_deadline = absl::ToChronoTime(deadline);
   std::unique_lock lock(mu_);
   changed_.notify_all();  // A writer gathering records spools them now.

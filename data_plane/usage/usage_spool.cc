@@ -271,7 +271,12 @@ absl::Status UsageSpool::Append(std::vector<std::string>&& payloads) {
     pending_.push_back(SpooledRecord{appended++, std::move(payload)});
   }
   next_sequence_ = sequence;
-  appended_.notify_all();
+  for (const size_t wanted : wanted_counts_) {
+    if (pending_.size() >= wanted) {
+      appended_.notify_all();
+      break;
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -285,12 +290,24 @@ std::vector<SpooledRecord> UsageSpool::Pending(uint64_t after, size_t max_record
   return out;
 }
 
-bool UsageSpool::WaitForPending(uint64_t after, absl::Time deadline) const {
+bool UsageSpool::WaitForPendingCount(size_t count, absl::Time deadline) const {
   std::unique_lock lock(mu_);
-  const auto has_pending = [&] { return !pending_.empty() && pending_.back().sequence > after; };
   const absl::Duration wait = deadline - absl::Now();
-  if (wait <= absl::ZeroDuration()) return has_pending();
-  return appended_.wait_for(lock, absl::ToChronoNanoseconds(wait), has_pending);
+  if (pending_.size() >= count || wait <= absl::ZeroDuration()) return pending_.size() >= count;
+  const uint64_t generation = wake_generation_;
+  wanted_counts_.push_back(count);
+  appended_.wait_for(lock, absl::ToChronoNanoseconds(wait),
+                     [&] { return pending_.size() >= count || wake_generation_ != generation; });
+  wanted_counts_.erase(std::find(wanted_counts_.begin(), wanted_counts_.end(), count));
+  return pending_.size() >= count;
+}
+
+void UsageSpool::WakeWaiters() const {
+  {
+    std::lock_guard lock(mu_);
+    ++wake_generation_;
+  }
+  appended_.notify_all();
 }
 
 absl::Status UsageSpool::Acknowledge(uint64_t up_to) {

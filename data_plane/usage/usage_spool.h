@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -57,8 +58,12 @@ class UsageSpool {
 
   // Up to `max_records` unacknowledged records with a sequence above `after`, oldest first.
   std::vector<SpooledRecord> Pending(uint64_t after, size_t max_records) const;
-  // Waits until a record with a sequence above `after` is pending, or `deadline`.
-  bool WaitForPending(uint64_t after, absl::Time deadline) const;
+  // Waits until at least `count` records are pending (true), or WakeWaiters or `deadline` ends
+  // the wait. Appends wake a waiter only once there are enough: a sender gathering a batch sleeps
+  // through the group commits that do not fill it.
+  bool WaitForPendingCount(size_t count, absl::Time deadline) const;
+  // Ends every wait of WaitForPendingCount now (a flush or a stop wants the records as they are).
+  void WakeWaiters() const;
 
   // Forgets every record with a sequence up to `up_to`, deleting fully acknowledged segments.
   absl::Status Acknowledge(uint64_t up_to);
@@ -91,10 +96,12 @@ class UsageSpool {
   const std::string spare_path_;
   mutable std::mutex mu_;
   mutable std::condition_variable appended_;
-  std::deque<Segment> segments_;       // Oldest first.
-  std::deque<SpooledRecord> pending_;  // Unacknowledged, oldest first.
-  int active_fd_ = -1;                 // The newest segment while it takes appends.
-  bool has_spare_ = false;             // A retired segment waits to be written over.
+  mutable absl::InlinedVector<size_t, 2> wanted_counts_;  // One per waiter.
+  mutable uint64_t wake_generation_ = 0;                  // Bumped by WakeWaiters.
+  std::deque<Segment> segments_;                          // Oldest first.
+  std::deque<SpooledRecord> pending_;                     // Unacknowledged, oldest first.
+  int active_fd_ = -1;      // The newest segment while it takes appends.
+  bool has_spare_ = false;  // A retired segment waits to be written over.
   uint64_t next_sequence_ = 1;
   int64_t disk_bytes_ = 0;
   int64_t refused_records_ = 0;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "gateway/usage/v1/usage.pb.h"
 #include "gtest/gtest.h"
+#include "poll_until.h"
 #include "temp_dir.h"
 
 namespace gw::dp {
@@ -325,12 +327,52 @@ TEST_F(UsageSpoolTest, EachRefusedRecordIsAddedToRejectedLogAfterTheEarlierOnes)
   EXPECT_EQ(std::filesystem::file_size(dir_ + "/rejected.log"), 2 * one);
 }
 
-TEST_F(UsageSpoolTest, WaitForPendingWakesOnAppend) {
+TEST_F(UsageSpoolTest, WaitForPendingCountWakesOnAppend) {
   auto spool = OpenSpool();
-  EXPECT_FALSE(spool->WaitForPending(0, absl::Now() + absl::Milliseconds(20)));
+  EXPECT_FALSE(spool->WaitForPendingCount(1, absl::Now() + absl::Milliseconds(20)));
   std::thread writer([&] { EXPECT_TRUE(spool->Append(One("a0")).ok()); });
-  EXPECT_TRUE(spool->WaitForPending(0, absl::Now() + absl::Seconds(10)));
+  EXPECT_TRUE(spool->WaitForPendingCount(1, absl::Now() + absl::Seconds(10)));
   writer.join();
+}
+
+TEST_F(UsageSpoolTest, WaitForPendingCountWaitsThroughAppendsThatDoNotReachIt) {
+  auto spool = OpenSpool();
+  std::atomic<bool> returned = false;
+  std::atomic<bool> result = false;
+  std::thread waiter([&] {
+    result = spool->WaitForPendingCount(3, absl::Now() + absl::Seconds(30));
+    returned = true;
+  });
+  ASSERT_TRUE(spool->Append(One("a0")).ok());
+  ASSERT_TRUE(spool->Append(One("a1")).ok());
+  // Two of three: still waiting (given time to return wrongly, which it would at once).
+  EXPECT_FALSE(gw::testing::PollUntil([&] { return returned.load(); }, absl::Milliseconds(200)));
+  ASSERT_TRUE(spool->Append(One("a2")).ok());
+  EXPECT_TRUE(gw::testing::PollUntil([&] { return returned.load(); }, absl::Seconds(10)));
+  waiter.join();
+  EXPECT_TRUE(result);
+}
+
+TEST_F(UsageSpoolTest, WakeWaitersEndsAWaitBeforeItsCount) {
+  auto spool = OpenSpool();
+  ASSERT_TRUE(spool->Append(One("a0")).ok());
+  std::atomic<bool> returned = false;
+  std::atomic<bool> result = true;
+  const absl::Time started = absl::Now();
+  std::thread waiter([&] {
+    result = spool->WaitForPendingCount(500, absl::Now() + absl::Seconds(30));
+    returned = true;
+  });
+  // Until the waiter is waiting, a wake-up could come too early for it: repeat it.
+  EXPECT_TRUE(gw::testing::PollUntil(
+      [&] {
+        spool->WakeWaiters();
+        return returned.load();
+      },
+      absl::Seconds(10)));
+  waiter.join();
+  EXPECT_FALSE(result);  // Woken, not filled.
+  EXPECT_LT(absl::Now() - started, absl::Seconds(10));
 }
 
 }  // namespace
