@@ -191,7 +191,8 @@ std::vector<SpooledRecord> UsageReporter::NextBatch() {
     if (stopping()) return {};
   }
   // Sleeps until the batch is full or has lingered, through the group commits that do not fill
-  // it (each wake-up would take the serving core from a request); Flush and Stop wake it.
+  // it (each wake-up would take the serving core from a request). Flush and Stop wake it; one
+  // that comes between the check below and the wait is seen a linger later at worst.
   const absl::Time send_by = absl::Now() + options_.linger;
   while (spool_->pending_count() < options_.max_batch_records &&
          !flushing_.load(std::memory_order_acquire) && !stopping() && absl::Now() < send_by) {
