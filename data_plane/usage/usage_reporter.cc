@@ -187,16 +187,20 @@ void UsageReporter::SenderLoop() {
 }
 
 std::vector<SpooledRecord> UsageReporter::NextBatch() {
-  while (!spool_->WaitForPendingCount(1, absl::Now() + absl::Milliseconds(100))) {
+  while (!spool_->WaitForPendingCount(1, absl::Now() + absl::Milliseconds(100), spool_->wakes())) {
     if (stopping()) return {};
   }
   // Sleeps until the batch is full or has lingered, through the group commits that do not fill
-  // it (each wake-up would take the serving core from a request). Flush and Stop wake it; one
-  // that comes between the check below and the wait is seen a linger later at worst.
+  // it (each wake-up would take the serving core from a request). Flush and Stop set their flag,
+  // then wake it; the wake count is read before the flags, so a wake-up in between ends the wait.
   const absl::Time send_by = absl::Now() + options_.linger;
-  while (spool_->pending_count() < options_.max_batch_records &&
-         !flushing_.load(std::memory_order_acquire) && !stopping() && absl::Now() < send_by) {
-    spool_->WaitForPendingCount(options_.max_batch_records, send_by);
+  while (true) {
+    const uint64_t wakes = spool_->wakes();
+    if (spool_->pending_count() >= options_.max_batch_records ||
+        flushing_.load(std::memory_order_acquire) || stopping() || absl::Now() >= send_by) {
+      break;
+    }
+    spool_->WaitForPendingCount(options_.max_batch_records, send_by, wakes);
   }
   if (stopping()) return {};
   std::vector<SpooledRecord> batch = spool_->Pending(0, BatchLimit(spool_->pending_count()));

@@ -290,24 +290,29 @@ std::vector<SpooledRecord> UsageSpool::Pending(uint64_t after, size_t max_record
   return out;
 }
 
-bool UsageSpool::WaitForPendingCount(size_t count, absl::Time deadline) const {
+bool UsageSpool::WaitForPendingCount(size_t count, absl::Time deadline, uint64_t wakes_seen) const {
   std::unique_lock lock(mu_);
+  const auto done = [&] { return pending_.size() >= count || wakes_ != wakes_seen; };
   const absl::Duration wait = deadline - absl::Now();
-  if (pending_.size() >= count || wait <= absl::ZeroDuration()) return pending_.size() >= count;
-  const uint64_t generation = wake_generation_;
-  wanted_counts_.push_back(count);
-  appended_.wait_for(lock, absl::ToChronoNanoseconds(wait),
-                     [&] { return pending_.size() >= count || wake_generation_ != generation; });
-  wanted_counts_.erase(std::find(wanted_counts_.begin(), wanted_counts_.end(), count));
+  if (!done() && wait > absl::ZeroDuration()) {
+    wanted_counts_.push_back(count);
+    appended_.wait_for(lock, absl::ToChronoNanoseconds(wait), done);
+    wanted_counts_.erase(std::find(wanted_counts_.begin(), wanted_counts_.end(), count));
+  }
   return pending_.size() >= count;
 }
 
 void UsageSpool::WakeWaiters() const {
   {
     std::lock_guard lock(mu_);
-    ++wake_generation_;
+    ++wakes_;
   }
   appended_.notify_all();
+}
+
+uint64_t UsageSpool::wakes() const {
+  std::lock_guard lock(mu_);
+  return wakes_;
 }
 
 absl::Status UsageSpool::Acknowledge(uint64_t up_to) {

@@ -58,12 +58,14 @@ class UsageSpool {
 
   // Up to `max_records` unacknowledged records with a sequence above `after`, oldest first.
   std::vector<SpooledRecord> Pending(uint64_t after, size_t max_records) const;
-  // Waits until at least `count` records are pending (true), or WakeWaiters or `deadline` ends
-  // the wait. Appends wake a waiter only once there are enough: a sender gathering a batch sleeps
-  // through the group commits that do not fill it.
-  bool WaitForPendingCount(size_t count, absl::Time deadline) const;
+  // Waits until at least `count` records are pending (true), `deadline`, or a WakeWaiters after
+  // the `wakes_seen`-th (read from wakes() before the caller checked what a wake-up is for, so
+  // that none is missed in between). Appends wake a waiter only once there are enough: a sender
+  // gathering a batch sleeps through the group commits that do not fill it.
+  bool WaitForPendingCount(size_t count, absl::Time deadline, uint64_t wakes_seen) const;
   // Ends every wait of WaitForPendingCount now (a flush or a stop wants the records as they are).
   void WakeWaiters() const;
+  uint64_t wakes() const;
 
   // Forgets every record with a sequence up to `up_to`, deleting fully acknowledged segments.
   absl::Status Acknowledge(uint64_t up_to);
@@ -97,7 +99,7 @@ class UsageSpool {
   mutable std::mutex mu_;
   mutable std::condition_variable appended_;
   mutable absl::InlinedVector<size_t, 2> wanted_counts_;  // One per waiter.
-  mutable uint64_t wake_generation_ = 0;                  // Bumped by WakeWaiters.
+  mutable uint64_t wakes_ = 0;                            // WakeWaiters calls so far.
   std::deque<Segment> segments_;                          // Oldest first.
   std::deque<SpooledRecord> pending_;                     // Unacknowledged, oldest first.
   int active_fd_ = -1;      // The newest segment while it takes appends.
