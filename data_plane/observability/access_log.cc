@@ -175,6 +175,7 @@ AccessLog::~AccessLog() {
   {
     absl::MutexLock lock(&mutex_);
     stopping_ = true;
+    flusher_wake_.Signal();
   }
   flusher_.join();  // Its last round writes what is still buffered.
   absl::MutexLock io(&io_mutex_);
@@ -187,28 +188,32 @@ void AccessLog::Append(const UsageRecord& record) {
   line.clear();
   AppendAccessLogLine(record, &line);
   absl::MutexLock lock(&mutex_);
-  if (buffer_.size() + line.size() > options_.max_buffer_bytes) {
+  const size_t before = buffer_.size();
+  if (before + line.size() > options_.max_buffer_bytes) {
     dropped_lines_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   buffer_.append(line);
+  // The flusher waits for the first line, then for a full buffer: only those two appends wake it.
+  if (before == 0 || (before < options_.buffer_bytes && buffer_.size() >= options_.buffer_bytes)) {
+    flusher_wake_.Signal();
+  }
 }
 
 void AccessLog::RunFlusher() {
-  const auto has_lines = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-    return stopping_ || !buffer_.empty();
-  };
-  const auto is_full = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-    return stopping_ || buffer_.size() >= options_.buffer_bytes;
-  };
   while (true) {
     bool stop = false;
     {
       absl::MutexLock lock(&mutex_);
       // An idle worker's flusher sleeps until the first line; that line then waits at most the
-      // flush interval, less when the buffer fills first.
-      mutex_.Await(absl::Condition(&has_lines));
-      mutex_.AwaitWithTimeout(absl::Condition(&is_full), options_.flush_interval);
+      // flush interval, less when the buffer fills first. A condition variable, not
+      // Mutex::Await: a conditional waiter sends every unlock, one per request, down the
+      // mutex's slow path to test its condition.
+      while (!stopping_ && buffer_.empty()) flusher_wake_.Wait(&mutex_);
+      const absl::Time deadline = absl::Now() + options_.flush_interval;
+      while (!stopping_ && buffer_.size() < options_.buffer_bytes &&
+             !flusher_wake_.WaitWithDeadline(&mutex_, deadline)) {
+      }
       stop = stopping_;
     }
     {

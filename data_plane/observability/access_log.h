@@ -91,6 +91,7 @@ class AccessLog {
   absl::Mutex mutex_;
   std::string buffer_ ABSL_GUARDED_BY(mutex_);
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  absl::CondVar flusher_wake_;  // The first line, a full buffer, or stopping.
 
   std::atomic<uint64_t> dropped_lines_{0};
   std::atomic<uint64_t> lost_lines_{0};

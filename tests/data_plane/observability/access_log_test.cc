@@ -100,6 +100,19 @@ std::string RequestIdOf(const std::string& line) {
   return std::string(boost::json::parse(line).as_object().at("request_id").as_string());
 }
 
+// Whether the flusher thread is asleep (state S in /proc): after appends that did not fill the
+// buffer, it is then waiting for a full buffer or the interval, and only an append can wake it.
+bool FlusherIsAsleep() {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    if (ReadFile(task.path().string() + "/comm") != "gw-access-log\n") continue;
+    // "<tid> (<comm>) <state> ...": the state follows the comm's closing parenthesis.
+    const std::string stat = ReadFile(task.path().string() + "/stat");
+    const size_t close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'S';
+  }
+  return false;
+}
+
 std::unique_ptr<AccessLog> MustOpen(AccessLogOptions options) {
   auto log = AccessLog::Open(std::move(options));
   EXPECT_TRUE(log.ok()) << log.status();
@@ -194,6 +207,9 @@ TEST(AccessLogTest, FlushesWhenTheBufferFills) {
       MustOpen({.path = path, .buffer_bytes = line_bytes * 4, .flush_interval = absl::Hours(1)});
   ASSERT_NE(log, nullptr);
   for (int i = 0; i < 3; ++i) log->Append(NumberedRecord(i));
+  // The first line woke the flusher; once it sleeps again it waits for the buffer to fill, and
+  // the append that fills it must wake it.
+  ASSERT_TRUE(PollUntil(FlusherIsAsleep, absl::Seconds(5)));
   // Below the size and long before the interval: nothing may be written yet.
   EXPECT_EQ(ReadFile(path), "");
   log->Append(NumberedRecord(3));
