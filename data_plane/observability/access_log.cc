@@ -211,8 +211,8 @@ void AccessLog::RunFlusher() {
       // mutex's slow path to test its condition.
       while (!stopping_ && buffer_.empty()) flusher_wake_.Wait(&mutex_);
       const absl::Time deadline = absl::Now() + options_.flush_interval;
-      while (!stopping_ && buffer_.size() < options_.buffer_bytes &&
-             !flusher_wake_.WaitWithDeadline(&mutex_, deadline)) {
+      while (!stopping_ && buffer_.size() < options_.buffer_bytes) {
+        if (flusher_wake_.WaitWithDeadline(&mutex_, deadline)) break;  // The interval passed.
       }
       stop = stopping_;
     }
