@@ -125,11 +125,14 @@ END {
 
   # CPU per request over the fake's in the same run: the machine's slow stretches slow the proxy
   # and the fake alike, so this holds still where requests/s swings (docs/benchmarks.md, 12).
+  split("plain_c64 rate_5k", cpu_scenarios, " ")
   for (r in seen_round) {
-    for (t in others) {
-      if (((r, "plain_c64", t, "cpu_us") in raw) && raw[r, "plain_c64", t, "fake_cpu_us"] > 0) {
-        add("plain_c64", t, "cpu_per_fake",
-            raw[r, "plain_c64", t, "cpu_us"] / raw[r, "plain_c64", t, "fake_cpu_us"])
+    for (i in cpu_scenarios) {
+      s = cpu_scenarios[i]
+      for (t in others) {
+        if (((r, s, t, "cpu_us") in raw) && raw[r, s, t, "fake_cpu_us"] > 0) {
+          add(s, t, "cpu_per_fake", raw[r, s, t, "cpu_us"] / raw[r, s, t, "fake_cpu_us"])
+        }
       }
     }
   }
@@ -157,6 +160,8 @@ END {
   row("rate_5k", "p999_us", "p99.9 end-to-end")
   row("rate_5k", "added_p99_us", "added p99")
   row("rate_5k", "unfinished", "unanswered")
+  row("rate_5k", "cpu_us", "CPU us per request")
+  row("rate_5k", "cpu_per_fake", "CPU per request / fake's")
   row("sweep", "max_rate_p99_1ms", "max rate, p99 <= 1 ms")
   row("sweep", "max_rate_p99_5ms", "max rate, p99 <= 5 ms")
   row("sweep", "max_rate_p99_10ms", "max rate, p99 <= 10 ms")
@@ -227,6 +232,11 @@ END {
     answered = get("rate_5k", "gateway", "unfinished") + 0 == 0
     n = get("rate_5k", "nginx", "p99_us"); d = get("rate_5k", "direct", "p99_us")
     detail = fmt(g, "_us") " us; nginx " fmt(n, "_us") ", direct " fmt(d, "_us")
+    # What the tail follows at this rate: how busy each request keeps the core (finding 13).
+    gc = get("rate_5k", "gateway", "cpu_us"); nc = get("rate_5k", "nginx", "cpu_us")
+    if (gc != "" && nc != "") {
+      detail = detail "; CPU per request " fmt(gc, "cpu_us") " vs " fmt(nc, "cpu_us") " us"
+    }
     if (n + 0 > 1000 || d + 0 > 1000) {
       # The floor misses 1 ms here, so the gateway is held to the floor for any proxy instead.
       floor_note("p99 end-to-end <= 1 ms at 5,000 requests/s", detail)
