@@ -232,7 +232,7 @@ END {
     answered = get("rate_5k", "gateway", "unfinished") + 0 == 0
     n = get("rate_5k", "nginx", "p99_us"); d = get("rate_5k", "direct", "p99_us")
     detail = fmt(g, "_us") " us; nginx " fmt(n, "_us") ", direct " fmt(d, "_us")
-    # What the tail follows at this rate: how busy each request keeps the core (finding 13).
+    # Shown with the tail: how busy each request keeps the core at this rate (finding 13).
     gc = get("rate_5k", "gateway", "cpu_us"); nc = get("rate_5k", "nginx", "cpu_us")
     if (gc != "" && nc != "") {
       detail = detail "; CPU per request " fmt(gc, "cpu_us") " vs " fmt(nc, "cpu_us") " us"
