@@ -71,15 +71,16 @@ function round_ratio_row(scenario, label,    v) {
   printf "%-11s %-24s %9.2f %9s %10s %10s %10s %10s\n", scenario, label, v, "-", "-", "-", "-", "-"
 }
 
-function verdict(ok, text, detail) {
-  printf "  %-5s %s (%s)\n", ok ? "met" : "MISS", text, detail
+# One line of the targets list: its outcome, the target and the figures behind it.
+function mark(outcome, text, detail) {
+  printf "  %-5s %s (%s)\n", outcome, text, detail
 }
+
+function verdict(ok, text, detail) { mark(ok ? "met" : "MISS", text, detail) }
 
 # A target this machine cannot show: the floor itself (direct or nginx) misses it or moves more
 # than the margin in question, so neither met nor missed can be claimed (see docs/benchmarks.md).
-function floor_note(text, detail) {
-  printf "  %-5s %s (%s)\n", "floor", text, detail
-}
+function floor_note(text, detail) { mark("floor", text, detail) }
 
 BEGIN { FS = "\t" }
 
