@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -28,6 +29,9 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // What one read of a request may take: a typical chat request whole. Pages are touched only as
 // bytes arrive, so idle connections cost little more than before.
 constexpr size_t kRequestReadBytes = 16 * 1024;
+// A request body's storage is kept for the next request up to this size, so that a connection
+// that once sent a large body does not hold on to it.
+constexpr size_t kKeptBodyBytes = 64 * 1024;
 
 // Parse errors that deserve a 400 rather than a silent close.
 bool IsMalformedRequest(const boost::system::error_code& ec) {
@@ -98,9 +102,16 @@ asio::awaitable<void> HttpSession::Run() {
     stream_ended_clean_ = false;
     stream_write_failed_ = false;
     client_gone_ = false;
+    // The next request's body goes where the last one's was: a typical chat request is too large
+    // for malloc's per-thread cache, and freeing and allocating it again cost more than parsing.
+    std::string body;
+    if (parser_ && parser_->get().body().capacity() <= kKeptBodyBytes) {
+      body = std::move(parser_->get().body());
+      body.clear();
+    }
     parser_.reset();
     arena_.release();
-    parser_.emplace(std::piecewise_construct, std::make_tuple(),
+    parser_.emplace(std::piecewise_construct, std::make_tuple(std::move(body)),
                     std::make_tuple(RequestFieldAllocator(&arena_)));
     parser_->body_limit(env_.limits.max_body_bytes);
     parser_->header_limit(env_.limits.max_header_bytes);
@@ -164,7 +175,12 @@ asio::awaitable<void> HttpSession::Run() {
 asio::awaitable<boost::system::error_code> HttpSession::ReadRequest() {
   const auto [header_error, header_bytes] =
       co_await http::async_read_header(socket_, buffer_, *parser_, kNoThrow);
-  if (header_error || parser_->is_done()) co_return header_error;
+  if (header_error) co_return header_error;
+  // The body usually arrived with the header: parse what is buffered before reading more. Beast's
+  // async_read would post its completion when no read is needed, a scheduler round per request.
+  if (const boost::system::error_code error = ParseBuffered(); error || parser_->is_done()) {
+    co_return error;
+  }
   // Clients such as curl hold a large body back (for a second, by default) until told to go on.
   const auto expect = parser_->get()[http::field::expect];
   if (boost::beast::iequals(expect, "100-continue")) {
@@ -176,6 +192,18 @@ asio::awaitable<boost::system::error_code> HttpSession::ReadRequest() {
   const auto [body_error, body_bytes] =
       co_await http::async_read(socket_, buffer_, *parser_, kNoThrow);
   co_return body_error;
+}
+
+boost::system::error_code HttpSession::ParseBuffered() {
+  boost::system::error_code error;
+  while (buffer_.size() > 0 && !parser_->is_done()) {
+    const size_t used = parser_->put(buffer_.data(), error);
+    buffer_.consume(used);
+    if (error == http::error::need_more) return {};
+    if (error) return error;
+    if (used == 0) break;
+  }
+  return error;
 }
 
 asio::awaitable<bool> HttpSession::Answer(bool& keep_alive, bool head_only) {

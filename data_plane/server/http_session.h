@@ -77,6 +77,8 @@ class HttpSession final : public boost::intrusive::list_base_hook<
   bool Idle() const;
   // Header, then (after a 100 Continue when the client expects one) the body.
   boost::asio::awaitable<boost::system::error_code> ReadRequest();
+  // Feeds the parser what the buffer already holds; need_more is no error here.
+  boost::system::error_code ParseBuffered();
   boost::asio::awaitable<bool> WriteResponse(bool keep_alive, bool head_only);
   // The pipeline's responder: writes the response unless it was streamed or nobody is left to
   // read it. Clears `keep_alive` when draining began meanwhile.

@@ -528,6 +528,30 @@ TEST_F(ServingTest, KeepAliveConnectionServesAnotherRequestAfterAStream) {
   }
 }
 
+TEST_F(ServingTest, EachRequestOnAKeepAliveConnectionReachesTheProviderWithItsOwnBody) {
+  // The session keeps a body's storage for the next request: nothing of a longer body may stay.
+  auto connection = TestHttpConnection::Open(stack->worker_address);
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  const std::vector<std::string> bodies = {
+      ChatBody("chat", absl::StrCat(R"(,"user":")", std::string(3000, 'x'), R"(")")),
+      ChatBody("chat"), ChatBody("chat", R"(,"user":"short")")};
+  for (const std::string& body : bodies) {
+    ASSERT_TRUE((*connection)->Send("POST", "/v1/chat/completions", body, Auth(stack->key)).ok());
+    auto response = (*connection)->ReadResponse();
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 200) << response->body;
+  }
+  const json::array requests = FakeRequests();
+  ASSERT_EQ(requests.size(), bodies.size());
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    json::object sent = json::parse(bodies[i]).as_object();
+    json::object received = json::parse(requests[i].at("body").as_string()).as_object();
+    sent.erase("model");
+    received.erase("model");
+    EXPECT_EQ(json::value(sent), json::value(received)) << "request " << i;
+  }
+}
+
 TEST_F(ServingTest, ConcurrentBufferedAndStreamedRequestsAllSucceed) {
   constexpr int kClients = 6;
   constexpr int kRequestsPerClient = 8;
