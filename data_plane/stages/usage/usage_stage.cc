@@ -87,7 +87,10 @@ void UsageStage::OnComplete(RequestContext& ctx) const {
 
 void UsageStage::BuildRecord(const RequestContext& ctx, absl::Time now, UsageRecord& record) const {
   const UsageFacts& usage = ctx.usage;
+  // Clear() frees the timestamp message; the record is reused for every request, so keep it.
+  google::protobuf::Timestamp* const timestamp = record.release_timestamp();
   record.Clear();
+  record.set_allocated_timestamp(timestamp);
   record_ids_.Next(record.mutable_record_id());
   SetText(ctx.request_id, record.mutable_request_id());
   const int64_t now_us = absl::ToUnixMicros(now);
