@@ -122,11 +122,10 @@ absl::string_view UpstreamConnection::TlsVerifyError() {
 }
 
 void UpstreamConnection::ClearDeadline() {
+  // The pending wait is left to fire: with no deadline it does nothing and stops. A connection
+  // reused meanwhile keeps it, as its next deadline is later; cancelling and arming it again for
+  // every request cost a timer-queue removal, an insertion and a posted handler.
   deadline_.reset();
-  if (watchdog_at_) {
-    watchdog_.cancel();
-    watchdog_at_.reset();
-  }
 }
 
 void UpstreamConnection::ArmWatchdog(Clock::time_point at) {

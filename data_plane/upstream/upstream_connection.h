@@ -64,7 +64,7 @@ class UpstreamConnection : public std::enable_shared_from_this<UpstreamConnectio
   // The deadline the pending and following operations must finish by. On expiry the socket is
   // closed and expired() names the timeout.
   void SetDeadline(Clock::time_point deadline, UpstreamTimeout kind);
-  // No deadline, and no pending watchdog (an idle pooled connection keeps no timer).
+  // No deadline. A pending watchdog stays (reuse usually wants it again) and then stops by itself.
   void ClearDeadline();
   std::optional<UpstreamTimeout> expired() const { return expired_; }
 

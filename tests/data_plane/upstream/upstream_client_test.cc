@@ -284,6 +284,41 @@ TEST_F(UpstreamClientTest, FirstByteTimeout) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
 }
 
+// A pooled connection keeps its watchdog between calls (re-arming it for every call cost more
+// than the call's own timer work): the next call's deadline must hold whether it is later or
+// earlier than the one the watchdog was set for.
+TEST_F(UpstreamClientTest, ReusedConnectionWaitsUntilItsOwnLaterDeadline) {
+  ScriptedServer server([](ScriptedConnection& c) -> asio::awaitable<void> {
+    if (!co_await c.ReadRequest() || !co_await c.Write(OkResponse("{}"))) co_return;
+    if (!co_await c.ReadRequest()) co_return;
+    co_await c.Sleep(absl::Milliseconds(400));
+    co_await c.Write(OkResponse("{}"));
+  });
+  UseServer(server);
+  timeouts_.first_byte = absl::Milliseconds(100);
+  ASSERT_TRUE(Fetch().ok());
+  timeouts_.first_byte = absl::Seconds(5);
+  const auto body = Fetch();  // Past the first call's deadline, inside its own.
+  EXPECT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(client_->connections_opened(), 1u);
+}
+
+TEST_F(UpstreamClientTest, ReusedConnectionEnforcesItsOwnEarlierDeadline) {
+  ScriptedServer server([](ScriptedConnection& c) -> asio::awaitable<void> {
+    if (!co_await c.ReadRequest() || !co_await c.Write(OkResponse("{}"))) co_return;
+    if (co_await c.ReadRequest()) co_await c.WaitForClientClose(absl::Seconds(30));
+  });
+  UseServer(server);
+  timeouts_.first_byte = absl::Seconds(30);
+  ASSERT_TRUE(Fetch().ok());
+  timeouts_.first_byte = absl::Milliseconds(200);
+  const absl::Time start = absl::Now();
+  const auto body = Fetch();
+  EXPECT_EQ(UpstreamTimeoutOf(body.status()), UpstreamTimeout::kFirstByte) << body.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_EQ(client_->connections_opened(), 1u);
+}
+
 TEST_F(UpstreamClientTest, FirstByteTimeoutAlsoCoversTheWaitForTheBody) {
   ScriptedServer server([](ScriptedConnection& c) -> asio::awaitable<void> {
     if (!co_await c.ReadRequest()) co_return;
