@@ -284,9 +284,9 @@ TEST_F(UpstreamClientTest, FirstByteTimeout) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
 }
 
-// A pooled connection keeps its watchdog between calls (re-arming it for every call cost more
-// than the call's own timer work): the next call's deadline must hold whether it is later or
-// earlier than the one the watchdog was set for.
+// A pooled connection keeps its pending watchdog between calls (cancelling and arming it again
+// for every call cost a timer-queue removal, an insertion and a posted handler): the next call's
+// deadline must hold whether it is later or earlier than the one the watchdog was set for.
 TEST_F(UpstreamClientTest, ReusedConnectionWaitsUntilItsOwnLaterDeadline) {
   ScriptedServer server([](ScriptedConnection& c) -> asio::awaitable<void> {
     if (!co_await c.ReadRequest() || !co_await c.Write(OkResponse("{}"))) co_return;
