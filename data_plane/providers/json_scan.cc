@@ -173,35 +173,21 @@ class Scanner {
     return false;
   }
 
-  // Skips bytes that need no look: printable ASCII other than quote and backslash. String
-  // contents are most of a request's and a response's bytes, so they go 64 at a time (one branch
-  // for four vectors), then 16 at a time near the end.
+  // Skips, 16 at a time, bytes that need no look: printable ASCII other than quote and
+  // backslash. String contents are most of a request's and a response's bytes.
   void SkipPlainAscii() {
 #ifdef __SSE2__
-    const auto special_mask = [](const char* at) {
-      const __m128i control_max = _mm_set1_epi8(0x1f);
-      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
-      const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, control_max), control_max);
-      const __m128i special =
-          _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')),
-                                             _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))));
-      // The high bit of each byte: non-ASCII, which the UTF-8 check must see.
-      return static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(special)) |
-                                   static_cast<unsigned>(_mm_movemask_epi8(bytes)));
-    };
-    const char* const data = text_.data();
-    while (pos_ + 64 <= text_.size()) {
-      const char* const at = data + pos_;
-      const uint64_t mask = special_mask(at) | special_mask(at + 16) << 16 |
-                            special_mask(at + 32) << 32 | special_mask(at + 48) << 48;
-      if (mask != 0) {
-        pos_ += static_cast<size_t>(std::countr_zero(mask));
-        return;
-      }
-      pos_ += 64;
-    }
+    const __m128i control_max = _mm_set1_epi8(0x1f);
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
     while (pos_ + 16 <= text_.size()) {
-      const uint64_t mask = special_mask(data + pos_);
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text_.data() + pos_));
+      const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, control_max), control_max);
+      const __m128i special = _mm_or_si128(
+          control, _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)));
+      // The high bit of each byte: non-ASCII, which the UTF-8 check must see.
+      const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(special)) |
+                            static_cast<unsigned>(_mm_movemask_epi8(bytes));
       if (mask != 0) {
         pos_ += static_cast<size_t>(std::countr_zero(mask));
         return;

@@ -146,16 +146,16 @@ namespace {
 // Mutations of realistic bodies (bytes flipped, inserted, deleted; structural characters
 // favoured): the scanner must accept exactly what a real parser accepts as an object.
 TEST(JsonScanTest, LongStringsAgreeWithBoostJsonWhateverTheSpecialByteOffset) {
-  // Long runs of plain text are skipped 64, then 16 bytes at a time: a byte that needs a look
-  // must be seen wherever it falls in (or across) a 64-byte or a 16-byte block.
+  // Long runs of plain text are skipped 16 bytes at a time: a byte that needs a look must be
+  // seen wherever it falls in (or across) a 16-byte block.
   const std::vector<std::string> specials = {
       "\\\"",         "\\n",  "\\u00e9", "\x01", "\t",   "\xc3\xa9", "\xc3\x28", "\xf0\x9f\x98\x80",
       "\xed\xa0\x80", "\x80", "\\",      "\\q",  "\x7f", "\"",
   };
   for (const std::string& special : specials) {
-    for (size_t offset = 0; offset <= 140; ++offset) {
+    for (size_t offset = 0; offset <= 40; ++offset) {
       const std::string text = "{\"content\":\"" + std::string(offset, 'a') + special +
-                               std::string(offset % 70, 'b') + "\",\"n\":1}";
+                               std::string(37, 'b') + "\",\"n\":1}";
       boost::system::error_code error;
       const boost::json::value parsed = boost::json::parse(text, error);
       JsonObjectScan scan;
